@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import apis
+
+urlpatterns = [
+    path("products/", apis.ProductListCreateApi.as_view(), name="product-list"),
+    path("products/<int:pk>/", apis.ProductDetailApi.as_view(), name="product-detail"),
+]

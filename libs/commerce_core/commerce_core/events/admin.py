@@ -1,0 +1,44 @@
+from django.contrib import admin, messages
+
+from .consumer import replay
+from .models import DeadLetter, InboxMessage, OutboxMessage
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["event_type", "event_id", "correlation_id", "created_at", "sent_at", "send_attempts"]
+    list_filter = ["event_type", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["event_id", "correlation_id", "event_type", "envelope"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(InboxMessage)
+class InboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["event_type", "event_id", "handler", "source", "correlation_id", "processed_at"]
+    list_filter = ["event_type", "source", "handler"]
+    search_fields = ["event_id", "correlation_id", "envelope"]
+    date_hierarchy = "processed_at"
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "event_type", "event_id", "handler", "attempts", "malformed", "replayed_at"]
+    list_filter = ["event_type", "malformed", ("replayed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["event_id", "handler", "error", "body"]
+    actions = ["replay_selected"]
+
+    @admin.action(description="Replay the selected events")
+    def replay_selected(self, request, queryset):
+        count = 0
+        for letter in queryset.filter(malformed=False):
+            replay(letter)
+            count += 1
+        self.message_user(request, f"Replayed {count} event(s).", messages.SUCCESS)

@@ -1,0 +1,156 @@
+"""Settings every project starts from; each project's `config/settings.py` is a delta.
+
+Grouped by concern. Values that differ per deployment come from `env`.
+"""
+from datetime import timedelta
+
+from .env import DEV_GATEWAY_SECRET, DEV_JWT_SECRET, DEV_SECRET_KEY, database_url, env, redis_url
+
+# --- core -------------------------------------------------------------------------
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+STATIC_URL = "static/"
+# The gateway caps bodies too; this is the service's own line of defence.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1024 * 1024)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "commerce_core.events",
+    "commerce_core.ops",
+]
+
+MIDDLEWARE = [
+    "commerce_core.web.request_id.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+# --- database ---------------------------------------------------------------------
+def build_databases(service: str) -> dict:
+    """One database per service: SQLite by default, PostgreSQL when its URL says so."""
+    config = env.db_url_config(database_url(service))
+    if config["ENGINE"].endswith("sqlite3"):
+        # Web and worker processes share the file: WAL lets readers run beside the
+        # writer, IMMEDIATE takes the write lock up front instead of failing late.
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    else:
+        config["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+        config["CONN_HEALTH_CHECKS"] = True
+    return {"default": config}
+
+
+# --- REST API ---------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "commerce_core.identity.authentication.GatewayIdentityAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "commerce_core.web.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "EXCEPTION_HANDLER": "commerce_core.web.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        }
+    },
+}
+
+# --- identity ---------------------------------------------------------------------
+#: Access tokens are HS256 JWTs minted by the auth service and verified by the gateway.
+JWT_SECRET = env.str("JWT_SECRET", default=DEV_JWT_SECRET)
+JWT_ALGORITHM = "HS256"
+ACCESS_TOKEN_LIFETIME = timedelta(minutes=env.int("ACCESS_TOKEN_MINUTES", default=15))
+REFRESH_TOKEN_LIFETIME = timedelta(days=env.int("REFRESH_TOKEN_DAYS", default=7))
+#: Key the gateway signs forwarded identities with; only the gateway and services know it.
+GATEWAY_IDENTITY_SECRET = env.str("GATEWAY_IDENTITY_SECRET", default=DEV_GATEWAY_SECRET)
+GATEWAY_IDENTITY_MAX_AGE_SECONDS = 30
+
+# --- event bus --------------------------------------------------------------------
+REDIS_URL = redis_url()
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A message not acknowledged this long after delivery goes back to its queue.
+    "visibility_timeout": env.int("EVENT_VISIBILITY_TIMEOUT", default=300),
+}
+COMMERCE_EVENTS = {
+    # Retries of a failing handler, with exponential backoff, before it is parked
+    # in the dead-letter store.
+    "MAX_RETRIES": env.int("EVENT_MAX_RETRIES", default=5),
+    "RETRY_BACKOFF_SECONDS": env.float("EVENT_RETRY_BACKOFF", default=0.5),
+    "RETRY_BACKOFF_MAX_SECONDS": 30.0,
+    # An outbox row not confirmed sent this long after commit is re-sent by the relay.
+    "RELAY_AFTER_SECONDS": env.float("OUTBOX_RELAY_AFTER", default=2.0),
+    "RELAY_INTERVAL_SECONDS": env.float("OUTBOX_RELAY_INTERVAL", default=1.0),
+}
+
+# --- logging ----------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "commerce_core.web.request_id.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,40 @@
+"""The one place deploy-time values are read from the environment.
+
+Development defaults live here so that `make run` works on a fresh machine; every
+one of them is overridden by an environment variable of the same name in any real
+deployment (compose.yaml shows which).
+"""
+from pathlib import Path
+
+import environ
+
+env = environ.Env()
+
+#: Repository root; SQLite files and other local state live under `.var/` there.
+REPO_ROOT = Path(__file__).resolve().parents[4]
+LOCAL_STATE_DIR = Path(env.str("COMMERCE_STATE_DIR", default=str(REPO_ROOT / ".var")))
+
+# Development-only defaults, documented in the README. Never used when the variable is set.
+DEV_SECRET_KEY = "dev-only-django-secret-key-change-me"
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
+DEV_GATEWAY_SECRET = "dev-only-gateway-identity-secret-change-me-0123456789"
+
+
+def redis_url() -> str:
+    return env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+
+
+def database_url(service: str) -> str:
+    """`<SERVICE>_DATABASE_URL`, else `DATABASE_URL`, else a SQLite file of the service's own.
+
+    `DATABASE_URL` may carry a `{service}` placeholder so one value gives every
+    service its own PostgreSQL database (e.g. `postgres://127.0.0.1/commerce_{service}`).
+    """
+    specific = env.str(f"{service.upper()}_DATABASE_URL", default="")
+    if specific:
+        return specific
+    shared = env.str("DATABASE_URL", default="")
+    if shared:
+        return shared.replace("{service}", service)
+    LOCAL_STATE_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{LOCAL_STATE_DIR / f'{service}.sqlite3'}"

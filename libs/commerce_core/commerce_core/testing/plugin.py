@@ -1,0 +1,85 @@
+"""pytest plugin shared by every project's tests (`-p commerce_core.testing.plugin`).
+
+Fixtures:
+- `api_client`: a DRF APIClient.
+- `as_principal(client, principal)` / `principal_factory`: make the client's requests
+  carry a gateway-signed identity, as if they came through the gateway.
+- `deliver`: run this process's handlers on an event exactly as the worker would
+  (inbox, retries accounting, dead letters), without a broker.
+"""
+import itertools
+
+import pytest
+
+from commerce_core.identity.principal import Principal
+
+_ids = itertools.count(10_000)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def principal_factory():
+    def make(*, id: int | None = None, username: str | None = None, is_staff: bool = False) -> Principal:
+        user_id = id if id is not None else next(_ids)
+        return Principal(id=user_id, username=username or f"user{user_id}", is_staff=is_staff)
+
+    return make
+
+
+@pytest.fixture
+def as_principal(settings):
+    from commerce_core.identity.gateway_identity import META_KEY, sign_identity
+
+    def sign(client, principal: Principal):
+        client.credentials(**{META_KEY: sign_identity(principal, secret=settings.GATEWAY_IDENTITY_SECRET)})
+        return client
+
+    return sign
+
+
+class _FakeTaskRequest:
+    def __init__(self, retries: int):
+        self.retries = retries
+
+
+class RetryRequested(Exception):
+    def __init__(self, countdown):
+        super().__init__(countdown)
+        self.countdown = countdown
+
+
+class _FakeTask:
+    """Stands in for the Celery task: records a retry instead of scheduling one."""
+
+    def __init__(self, retries: int = 0):
+        self.request = _FakeTaskRequest(retries)
+
+    def retry(self, *, exc=None, countdown=None, **options):
+        return RetryRequested(countdown)
+
+
+@pytest.fixture
+def deliver(django_capture_on_commit_callbacks):
+    """deliver(event_or_envelope_dict, retries=0) -> result of the consumer."""
+    from commerce_core.events.consumer import deliver as consume
+    from commerce_core.events.contracts import EventContract
+    from commerce_core.events.envelope import Envelope
+
+    def run(event, *, retries: int = 0, source: str = "test"):
+        body = Envelope.wrap(event, source=source).to_dict() if isinstance(event, EventContract) else event
+        with django_capture_on_commit_callbacks(execute=False):
+            return consume(_FakeTask(retries), body)
+
+    run.RetryRequested = RetryRequested
+    return run
