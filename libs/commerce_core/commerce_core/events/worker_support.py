@@ -33,10 +33,15 @@ class Housekeeping(bootsteps.StartStopStep):
 
     def stop(self, worker):
         self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
         try:
             redis.Redis.from_url(settings.REDIS_URL).delete(heartbeat_key(settings.SERVICE_NAME))
         except redis.RedisError:
             pass
+
+    # A cold shutdown terminates steps instead of stopping them.
+    terminate = stop
 
     def _run(self):
         from .outbox import relay_pending

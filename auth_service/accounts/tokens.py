@@ -1,0 +1,65 @@
+"""The JWTs this service issues, built with djangorestframework-simplejwt (configured
+by `SIMPLE_JWT` in config/settings.py).
+
+An access token carries `user_id`, `username`, `is_staff` and `token_type="access"`:
+all the gateway needs to vouch for the caller without asking this service
+(`commerce_core.identity.access_tokens` verifies it). A refresh token names only the
+user. Each refresh reads the user again, so a renamed or demoted user gets an access
+token that says so, and a deactivated or deleted one gets none, instead of claims
+copied from a refresh token that may be days old.
+"""
+from django.contrib.auth.models import User
+from rest_framework import exceptions
+from rest_framework_simplejwt import serializers, tokens
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+
+from . import selectors
+
+
+class RefreshToken(tokens.RefreshToken):
+    @classmethod
+    def for_user(cls, user: User) -> "RefreshToken":
+        token = super().for_user(user)
+        # simplejwt writes the id as a string; the platform's ids are integers everywhere else.
+        token[api_settings.USER_ID_CLAIM] = user.pk
+        return token
+
+    def access_token_for(self, user: User) -> tokens.AccessToken:
+        """This refresh token's access token, with `user`'s current identity claims."""
+        access = self.access_token
+        access["username"] = user.username
+        access["is_staff"] = user.is_staff
+        return access
+
+
+class TokenObtainPairSerializer(serializers.TokenObtainSerializer):
+    """A username (in any case) and password for an access and a refresh token."""
+
+    token_class = RefreshToken
+
+    def validate(self, attrs):
+        super().validate(attrs)  # authenticates `self.user`, or raises
+        refresh = self.get_token(self.user)
+        return {"access": str(refresh.access_token_for(self.user)), "refresh": str(refresh)}
+
+
+class TokenRefreshSerializer(serializers.TokenRefreshSerializer):
+    """A refresh token for a new access token carrying the user's current claims.
+    The refresh token stays valid until it expires: it is not rotated."""
+
+    token_class = RefreshToken
+
+    def validate(self, attrs):
+        try:
+            refresh = self.token_class(attrs["refresh"])
+        except TokenError as exc:
+            raise exceptions.AuthenticationFailed(str(exc), code="token_not_valid") from None
+        try:
+            user_id = int(refresh[api_settings.USER_ID_CLAIM])
+        except (KeyError, TypeError, ValueError):
+            raise exceptions.AuthenticationFailed("Token has no valid user id.", code="token_not_valid") from None
+        user = selectors.user_get(user_id=user_id)
+        if user is None or not api_settings.USER_AUTHENTICATION_RULE(user):
+            raise exceptions.AuthenticationFailed(self.error_messages["no_active_account"], code="no_active_account")
+        return {"access": str(refresh.access_token_for(user))}

@@ -1,0 +1,33 @@
+"""Which projects make up the platform, where each listens and what the gateway
+routes to it. One table, read by the gateway and by the launcher."""
+from dataclasses import dataclass
+
+from .env import env
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str          # also SERVICE_NAME and the prefix of its queues
+    directory: str     # the Django project's folder at the repository root
+    default_port: int
+    api_prefix: str    # the gateway routes this path prefix to the project ("" for the gateway)
+
+    @property
+    def port(self) -> int:
+        return env.int(f"{self.name.upper()}_PORT", default=self.default_port)
+
+    @property
+    def url(self) -> str:
+        """Where the gateway (or a test) reaches it."""
+        return env.str(f"{self.name.upper()}_SERVICE_URL", default=f"http://127.0.0.1:{self.port}")
+
+
+GATEWAY = Project("gateway", "gateway_project", 8000, "")
+SERVICES = (
+    Project("auth", "auth_service", 8001, "/api/auth/"),
+    Project("catalog", "catalog_service", 8002, "/api/catalog/"),
+    Project("cart", "cart_service", 8003, "/api/cart/"),
+    Project("payment", "payment_service", 8004, "/api/payments/"),
+    Project("review", "review_service", 8005, "/api/reviews/"),
+)
+PROJECTS = (GATEWAY, *SERVICES)

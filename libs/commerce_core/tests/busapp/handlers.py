@@ -1,0 +1,48 @@
+"""Handlers whose behaviour the tests steer through `behaviour`."""
+import threading
+
+from commerce_core.events.handlers import handles
+
+from .contracts import ThingFailed, ThingHappened
+from .models import Effect
+
+behaviour = {"flaky_failures_left": 0, "broken": True}
+attempts: dict[str, int] = {}
+_lock = threading.Lock()
+
+
+def _attempt(name: str) -> None:
+    with _lock:
+        attempts[name] = attempts.get(name, 0) + 1
+
+
+@handles(ThingHappened)
+def record_thing(event, envelope):
+    _attempt("record")
+    Effect.objects.create(handler="record", thing_id=event.thing_id)
+
+
+@handles(ThingFailed)
+def steady_handler(event, envelope):
+    _attempt("steady")
+    Effect.objects.create(handler="steady", thing_id=event.thing_id)
+
+
+@handles(ThingFailed)
+def broken_handler(event, envelope):
+    _attempt("broken")
+    Effect.objects.create(handler="broken", thing_id=event.thing_id)
+    if behaviour["broken"]:
+        raise RuntimeError("downstream unavailable")
+
+
+@handles(ThingHappened)
+def flaky_handler(event, envelope):
+    _attempt("flaky")
+    with _lock:
+        fail = behaviour["flaky_failures_left"] > 0
+        if fail:
+            behaviour["flaky_failures_left"] -= 1
+    if fail:
+        raise RuntimeError("transient failure")
+    Effect.objects.create(handler="flaky", thing_id=event.thing_id)
