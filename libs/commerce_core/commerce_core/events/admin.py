@@ -14,25 +14,25 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ["event_type", "event_id", "correlation_id", "created_at", "sent_at", "send_attempts"]
+    list_display = ["event_type", "subject", "event_id", "correlation_id", "created_at", "sent_at", "send_attempts"]
     list_filter = ["event_type", ("sent_at", admin.EmptyFieldListFilter)]
-    search_fields = ["event_id", "correlation_id", "event_type", "envelope"]
+    search_fields = ["=subject", "event_id", "correlation_id", "event_type"]
     date_hierarchy = "created_at"
 
 
 @admin.register(InboxMessage)
 class InboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ["event_type", "event_id", "handler", "source", "correlation_id", "processed_at"]
+    list_display = ["event_type", "subject", "event_id", "handler", "source", "correlation_id", "processed_at"]
     list_filter = ["event_type", "source", "handler"]
-    search_fields = ["event_id", "correlation_id", "envelope"]
+    search_fields = ["=subject", "event_id", "correlation_id"]
     date_hierarchy = "processed_at"
 
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "event_type", "event_id", "handler", "attempts", "malformed", "replayed_at"]
+    list_display = ["created_at", "event_type", "subject", "event_id", "handler", "attempts", "malformed", "replayed_at"]
     list_filter = ["event_type", "malformed", ("replayed_at", admin.EmptyFieldListFilter)]
-    search_fields = ["event_id", "handler", "error", "body"]
+    search_fields = ["=subject", "event_id", "handler", "error"]
     actions = ["replay_selected"]
 
     @admin.action(description="Replay the selected events")

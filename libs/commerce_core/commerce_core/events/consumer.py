@@ -27,7 +27,7 @@ def run_handler_once(handler: Handler, envelope: Envelope) -> bool:
         with transaction.atomic():
             InboxMessage.objects.create(
                 event_id=envelope.id, handler=handler.name, event_type=envelope.type,
-                source=envelope.source, correlation_id=envelope.correlationid or "", envelope=envelope.to_dict(),
+                source=envelope.source, subject=envelope.subject or "", correlation_id=envelope.correlationid or "", envelope=envelope.to_dict(),
             )
             handler.func(envelope.event, envelope)
     except IntegrityError:
@@ -77,6 +77,7 @@ def deliver(task, body) -> dict:
                          queue=retry_queue_name(settings.SERVICE_NAME))
     for handler, exc in failures:
         DeadLetter.objects.create(event_id=envelope.id, event_type=envelope.type, handler=handler.name,
+                                  subject=envelope.subject or "",
                                   body=envelope.to_dict(), error=f"{type(exc).__name__}: {exc}",
                                   attempts=retries + 1)
     return {"status": "dead-lettered"}

@@ -2,10 +2,11 @@
 
     {"specversion": "1.0", "id": "<uuid>", "source": "/catalog", "type": "catalog.product.created",
      "time": "2026-01-01T00:00:00.000000+00:00", "datacontenttype": "application/json",
-     "dataschema": "urn:commerce:event:catalog.product.created:v1",
+     "dataschema": "urn:commerce:event:catalog.product.created:v1", "subject": "product/7",
      "correlationid": "<request id>", "data": {...}}
 
-`correlationid` (and `traceparent` when present) are CloudEvents extension attributes.
+`subject` is what the event is about (`order/42`); `correlationid` (and `traceparent`
+when present) are CloudEvents extension attributes.
 """
 import json
 import uuid
@@ -35,6 +36,7 @@ class Envelope:
     time: str
     data: dict
     dataschema: str
+    subject: str | None = None
     correlationid: str | None = None
     traceparent: str | None = None
     specversion: str = SPEC_VERSION
@@ -51,6 +53,7 @@ class Envelope:
             time=datetime.now(timezone.utc).isoformat(),
             data=json.loads(event.model_dump_json()),
             dataschema=dataschema_for(event.event_type, event.version),
+            subject=event.subject(),
             correlationid=correlation_id,
             traceparent=traceparent,
             _contract=event,
@@ -62,6 +65,8 @@ class Envelope:
             "time": self.time, "datacontenttype": self.datacontenttype, "dataschema": self.dataschema,
             "data": self.data,
         }
+        if self.subject:
+            body["subject"] = self.subject
         if self.correlationid:
             body["correlationid"] = self.correlationid
         if self.traceparent:
@@ -90,7 +95,7 @@ class Envelope:
         return cls(
             id=str(body["id"]), source=str(body["source"]), type=body["type"], time=str(body["time"]),
             data=body["data"], dataschema=body.get("dataschema") or dataschema_for(contract.event_type, contract.version),
-            correlationid=body.get("correlationid"), traceparent=body.get("traceparent"), _contract=event,
+            subject=body.get("subject"), correlationid=body.get("correlationid"), traceparent=body.get("traceparent"), _contract=event,
         )
 
     @property

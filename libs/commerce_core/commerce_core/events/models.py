@@ -9,6 +9,7 @@ class OutboxMessage(models.Model):
 
     event_id = models.UUIDField(primary_key=True)
     event_type = models.CharField(max_length=100, db_index=True)
+    subject = models.CharField(max_length=100, blank=True, db_index=True, help_text="What it is about, e.g. order/42.")
     correlation_id = models.CharField(max_length=128, blank=True, db_index=True)
     envelope = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -32,6 +33,7 @@ class InboxMessage(models.Model):
     handler = models.CharField(max_length=200)
     event_type = models.CharField(max_length=100, db_index=True)
     source = models.CharField(max_length=100)
+    subject = models.CharField(max_length=100, blank=True, db_index=True, help_text="What it is about, e.g. order/42.")
     correlation_id = models.CharField(max_length=128, blank=True, db_index=True)
     envelope = models.JSONField()
     processed_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -53,6 +55,7 @@ class DeadLetter(models.Model):
     event_id = models.CharField(max_length=64, blank=True, db_index=True)
     event_type = models.CharField(max_length=100, blank=True, db_index=True)
     handler = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=100, blank=True, db_index=True)
     body = models.JSONField(help_text="The message as received.")
     error = models.TextField()
     attempts = models.PositiveIntegerField(default=1)

@@ -27,7 +27,7 @@ def publish(event: EventContract) -> OutboxMessage:
     """Record `event` for publication when the current transaction commits."""
     envelope = Envelope.wrap(event, source=settings.SERVICE_NAME, correlation_id=current_request_id.get())
     message = OutboxMessage.objects.create(
-        event_id=envelope.id, event_type=envelope.type, correlation_id=envelope.correlationid or "",
+        event_id=envelope.id, event_type=envelope.type, subject=envelope.subject or "", correlation_id=envelope.correlationid or "",
         envelope=envelope.to_dict(),
     )
     transaction.on_commit(lambda: send_outbox_message(message), robust=True)

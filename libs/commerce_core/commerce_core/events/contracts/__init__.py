@@ -6,6 +6,6 @@ Adding an event type: declare it in the module of its bounded context below, the
 publish it and subscribe to it (README, "Adding an event type").
 """
 from .base import Audience, EventContract, UnknownEventType, contract_for, event_contract, registered_contracts
-from . import auth, cart, catalog, orders, payments, reviews  # noqa: F401  (registers the contracts)
+from . import auth, cart, catalog, inventory, orders, payments, reviews  # noqa: F401  (registers the contracts)
 
 __all__ = ["Audience", "EventContract", "UnknownEventType", "contract_for", "event_contract", "registered_contracts"]

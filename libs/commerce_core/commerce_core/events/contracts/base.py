@@ -29,6 +29,15 @@ class EventContract(BaseModel):
         """The user a private (`Audience.USER`) event is for."""
         return getattr(self, "user_id", None)
 
+    def subject(self) -> str | None:
+        """What the event is about, as CloudEvents' `subject` (e.g. `order/42`): the key
+        operators search by to follow one thing across every service's events."""
+        for key in ("order_id", "product_id", "user_id"):
+            value = getattr(self, key, None)
+            if value is not None:
+                return f"{key.removesuffix('_id')}/{value}"
+        return None
+
 
 _REGISTRY: dict[str, type[EventContract]] = {}
 

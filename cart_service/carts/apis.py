@@ -1,0 +1,72 @@
+"""Thin HTTP layer: validate input, call a service or selector, serialize output.
+
+Every endpoint is the caller's own cart; the caller is whoever the gateway vouched for."""
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import selectors, services
+
+
+class CartLineOutputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class CartOutputSerializer(serializers.Serializer):
+    items = CartLineOutputSerializer(many=True)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class CartItemAddInputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=2_147_483_647, default=1)
+
+
+class CartItemUpdateInputSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
+
+
+class CartApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["cart"], operation_id="cart_retrieve", summary="The caller's cart, at current prices",
+                   responses={200: CartOutputSerializer})
+    def get(self, request):
+        contents = selectors.cart_contents(user_id=request.user.id)
+        return Response(CartOutputSerializer(contents).data)
+
+
+class CartItemAddApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["cart"], operation_id="cart_item_add",
+                   summary="Add a product to the cart (adding one already there raises its quantity)",
+                   request=CartItemAddInputSerializer, responses={201: CartOutputSerializer})
+    def post(self, request):
+        data = CartItemAddInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        contents = services.cart_item_add(user_id=request.user.id, **data.validated_data)
+        return Response(CartOutputSerializer(contents).data, status=status.HTTP_201_CREATED)
+
+
+class CartItemDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["cart"], operation_id="cart_item_update", summary="Set the quantity of a product in the cart",
+                   request=CartItemUpdateInputSerializer, responses={200: CartOutputSerializer})
+    def patch(self, request, product_id: int):
+        data = CartItemUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        contents = services.cart_item_set_quantity(user_id=request.user.id, product_id=product_id,
+                                                   **data.validated_data)
+        return Response(CartOutputSerializer(contents).data)
+
+    @extend_schema(tags=["cart"], operation_id="cart_item_remove", summary="Take a product out of the cart",
+                   responses={204: None})
+    def delete(self, request, product_id: int):
+        services.cart_item_remove(user_id=request.user.id, product_id=product_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,174 @@
+"""Writes of the cart service: the replicas that events keep up to date, and the
+carts their owners change. Each runs in one transaction with the events it publishes."""
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+
+from commerce_core.events.api import publish
+from commerce_core.events.contracts.cart import CartLine as CartLinePayload
+from commerce_core.events.contracts.cart import CartUpdated
+from commerce_core.web.errors import ApplicationError, NotFound
+
+from . import selectors
+from .models import Cart, CartItem, CustomerReplica, ProductReplica
+from .selectors import CartContents
+
+# --- replicas, fed by handlers.py ------------------------------------------------------
+#
+# Every upsert is idempotent in effect (the same event applied twice leaves the same
+# row) and tolerant of order: a value is replaced only by one the publisher produced
+# later, judged by the envelope's `time`. Publishers stamp it inside the transaction
+# that made the change (the catalog after locking the product's row), so for one
+# product or user it follows the order of the changes themselves.
+
+
+def _is_newer(as_of: datetime, recorded: datetime | None) -> bool:
+    return recorded is None or as_of > recorded
+
+
+@transaction.atomic
+def customer_replica_record(*, user_id: int, username: str, email: str, as_of: datetime,
+                            is_active: bool | None = None) -> CustomerReplica:
+    """Store the user as auth published it at `as_of`, unless a later state is stored already.
+
+    `is_active` is None for `auth.user.registered`, which does not carry it: a new
+    user is active.
+    """
+    values = {"username": username, "email": email, "as_of": as_of}
+    if is_active is not None:
+        values["is_active"] = is_active
+    replica, created = CustomerReplica.objects.select_for_update().get_or_create(user_id=user_id, defaults=values)
+    if not created and _is_newer(as_of, replica.as_of):
+        for field, value in values.items():
+            setattr(replica, field, value)
+        replica.save()
+    return replica
+
+
+@transaction.atomic
+def product_replica_record(*, product_id: int, as_of: datetime, name: str | None = None,
+                           price: Decimal | None = None, stock: int | None = None) -> ProductReplica:
+    """Store what a catalog event published at `as_of` says of a product.
+
+    An unknown product gets a replica holding just that (say, a price that arrived
+    before the product's creation), rather than losing the event: the inbox has
+    marked it handled, so it would never come back. When the price moves, the carts
+    holding the product are re-announced, since their totals moved with it.
+    """
+    replica, _ = ProductReplica.objects.select_for_update().get_or_create(product_id=product_id)
+    old_price = replica.price
+    changed = []
+    # Only `catalog.product.created` carries the name, once: nothing to order it against.
+    if name is not None and name != replica.name:
+        replica.name = name
+        changed.append("name")
+    if price is not None and _is_newer(as_of, replica.price_as_of):
+        replica.price, replica.price_as_of = price, as_of
+        changed += ["price", "price_as_of"]
+    if stock is not None and _is_newer(as_of, replica.stock_as_of):
+        replica.stock, replica.stock_as_of = stock, as_of
+        changed += ["stock", "stock_as_of"]
+    if changed:
+        replica.save(update_fields=[*changed, "updated_at"])
+    if old_price is not None and replica.price != old_price:
+        for cart in selectors.carts_holding(product_id=product_id):
+            _cart_changed(cart)
+    return replica
+
+
+@transaction.atomic
+def product_replica_mark_deleted(*, product_id: int) -> None:
+    """Tombstone the product and take it out of every cart that holds it.
+
+    Deletion is final whatever the order of arrival: later-arriving older events may
+    still fill in the tombstone's fields but never make it purchasable again.
+    """
+    replica, _ = ProductReplica.objects.select_for_update().get_or_create(
+        product_id=product_id, defaults={"is_deleted": True})
+    if not replica.is_deleted:
+        replica.is_deleted = True
+        replica.save(update_fields=["is_deleted", "updated_at"])
+    carts = selectors.carts_holding(product_id=product_id)
+    CartItem.objects.filter(product_id=product_id).delete()
+    for cart in carts:
+        _cart_changed(cart)
+
+
+# --- carts, changed through the API -----------------------------------------------------
+
+
+def _invalid(field: str, message: str) -> ApplicationError:
+    """A business-rule failure reported like a serializer's field error."""
+    return ApplicationError("Invalid input.", code="validation_error", fields={field: [message]})
+
+
+def _purchasable_product(product_id: int) -> ProductReplica:
+    product = ProductReplica.objects.filter(pk=product_id).first()
+    if product is None or not product.is_purchasable:
+        raise _invalid("product_id", f"Unknown product {product_id}.")
+    return product
+
+
+def _check_quantity(product: ProductReplica, quantity: int, *, already_in_cart: int = 0) -> None:
+    """`quantity` of `product`, on top of what the cart already holds, must be positive and in stock."""
+    if quantity < 1:
+        raise _invalid("quantity", "Ensure this value is greater than or equal to 1.")
+    if already_in_cart + quantity > product.stock:
+        held = f" (the cart already holds {already_in_cart})" if already_in_cart else ""
+        raise _invalid("quantity", f"Only {product.stock} in stock{held}.")
+
+
+def _item_in_cart(*, user_id: int, product_id: int) -> CartItem:
+    item = (CartItem.objects.select_for_update().select_related("cart", "product")
+            .filter(cart__user_id=user_id, product_id=product_id).first())
+    if item is None:
+        raise NotFound(f"Product {product_id} is not in the cart.")
+    return item
+
+
+def _cart_changed(cart: Cart) -> CartContents:
+    """Touch the cart and announce its new contents to its owner."""
+    cart.save(update_fields=["updated_at"])
+    contents = selectors.cart_contents(user_id=cart.user_id)
+    publish(CartUpdated(
+        user_id=contents.user_id,
+        items=[CartLinePayload(product_id=line.product_id, quantity=line.quantity, unit_price=line.unit_price)
+               for line in contents.items],
+        total=contents.total,
+    ))
+    return contents
+
+
+@transaction.atomic
+def cart_item_add(*, user_id: int, product_id: int, quantity: int) -> CartContents:
+    """Put `quantity` of a product in the user's cart, on top of any already there."""
+    product = _purchasable_product(product_id)
+    cart, _ = Cart.objects.select_for_update().get_or_create(user_id=user_id)
+    item = CartItem.objects.filter(cart=cart, product=product).first()
+    already = item.quantity if item else 0
+    _check_quantity(product, quantity, already_in_cart=already)
+    if item is None:
+        CartItem.objects.create(cart=cart, product=product, quantity=quantity)
+    else:
+        item.quantity = already + quantity
+        item.save(update_fields=["quantity"])
+    return _cart_changed(cart)
+
+
+@transaction.atomic
+def cart_item_set_quantity(*, user_id: int, product_id: int, quantity: int) -> CartContents:
+    item = _item_in_cart(user_id=user_id, product_id=product_id)
+    _check_quantity(item.product, quantity)
+    if item.quantity == quantity:
+        return selectors.cart_contents(user_id=user_id)  # nothing changed, nothing to announce
+    item.quantity = quantity
+    item.save(update_fields=["quantity"])
+    return _cart_changed(item.cart)
+
+
+@transaction.atomic
+def cart_item_remove(*, user_id: int, product_id: int) -> CartContents:
+    item = _item_in_cart(user_id=user_id, product_id=product_id)
+    item.delete()
+    return _cart_changed(item.cart)

@@ -1,0 +1,13 @@
+"""Cart service settings: the shared defaults plus what is the cart's own."""
+from pathlib import Path
+
+from commerce_core.settings.base import *  # noqa: F403
+from commerce_core.settings.base import INSTALLED_APPS, SPECTACULAR_SETTINGS, build_databases
+
+SERVICE_NAME = "cart"
+BASE_DIR = Path(__file__).resolve().parent.parent
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+INSTALLED_APPS = [*INSTALLED_APPS, "carts"]
+DATABASES = build_databases(SERVICE_NAME)
+SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Cart service"}

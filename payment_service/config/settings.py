@@ -1,0 +1,13 @@
+"""Payment service settings: the shared defaults plus what is the payment service's own."""
+from pathlib import Path
+
+from commerce_core.settings.base import *  # noqa: F403
+from commerce_core.settings.base import INSTALLED_APPS, SPECTACULAR_SETTINGS, build_databases
+
+SERVICE_NAME = "payment"
+BASE_DIR = Path(__file__).resolve().parent.parent
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+INSTALLED_APPS = [*INSTALLED_APPS, "payments"]
+DATABASES = build_databases(SERVICE_NAME)
+SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Payment service"}

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import apis
+
+urlpatterns = [
+    path("", apis.PaymentListApi.as_view(), name="payment-list"),
+    path("<int:pk>/", apis.PaymentDetailApi.as_view(), name="payment-detail"),
+]

@@ -1,0 +1,41 @@
+from django.contrib import admin
+
+from .models import CustomerReplica, ProductReplica, Review
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ["id", "product", "user_id", "rating", "verified_purchase", "created_at"]
+    list_filter = ["rating", "verified_purchase", "product__is_deleted"]
+    search_fields = ["comment", "user_id", "product__product_id", "product__name"]
+    list_select_related = ["product"]
+    raw_id_fields = ["product"]
+    readonly_fields = ["created_at"]
+    date_hierarchy = "created_at"
+
+
+# Replicas are written by event handlers only; the admin shows them read-only so an
+# operator can compare them with their source without drifting from it.
+class ReplicaAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CustomerReplica)
+class CustomerReplicaAdmin(ReplicaAdmin):
+    list_display = ["user_id", "username", "email", "is_active", "as_of", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["user_id", "username", "email"]
+
+
+@admin.register(ProductReplica)
+class ProductReplicaAdmin(ReplicaAdmin):
+    list_display = ["product_id", "name", "is_deleted", "updated_at"]
+    list_filter = ["is_deleted"]
+    search_fields = ["product_id", "name"]

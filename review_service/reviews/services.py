@@ -1,0 +1,77 @@
+"""Writes of the review service: the replicas that events keep up to date, and the
+reviews customers write. Each runs in one transaction with the events it publishes."""
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from commerce_core.events.api import publish
+from commerce_core.events.contracts.reviews import ReviewCreated
+from commerce_core.web.errors import ApplicationError, Conflict
+
+from .models import CustomerReplica, ProductReplica, Review
+
+# --- replicas, fed by handlers.py ------------------------------------------------------
+#
+# Every upsert is idempotent in effect and tolerant of order. Customers: a state is
+# replaced only by one auth published later (the envelope's `time`). Products: each
+# field comes from one event type only (the name from `created`, the tombstone from
+# `deleted`), so there is nothing to order and a plain upsert of that field suffices.
+
+
+@transaction.atomic
+def customer_replica_record(*, user_id: int, username: str, email: str, as_of: datetime,
+                            is_active: bool | None = None) -> CustomerReplica:
+    """Store the user as auth published it at `as_of`, unless a later state is stored already.
+
+    `is_active` is None for `auth.user.registered`, which does not carry it: a new
+    user is active.
+    """
+    values = {"username": username, "email": email, "as_of": as_of}
+    if is_active is not None:
+        values["is_active"] = is_active
+    replica, created = CustomerReplica.objects.select_for_update().get_or_create(user_id=user_id, defaults=values)
+    if not created and as_of > replica.as_of:
+        for field, value in values.items():
+            setattr(replica, field, value)
+        replica.save()
+    return replica
+
+
+@transaction.atomic
+def product_replica_record(*, product_id: int, name: str) -> ProductReplica:
+    replica, _ = ProductReplica.objects.update_or_create(product_id=product_id, defaults={"name": name})
+    return replica
+
+
+@transaction.atomic
+def product_replica_mark_deleted(*, product_id: int) -> ProductReplica:
+    """Tombstone the product: no new reviews of it; the existing ones stay."""
+    replica, _ = ProductReplica.objects.update_or_create(product_id=product_id, defaults={"is_deleted": True})
+    return replica
+
+
+# --- reviews, written through the API ---------------------------------------------------
+
+
+@transaction.atomic
+def review_create(*, user_id: int, product_id: int, rating: int, comment: str = "") -> Review:
+    product = ProductReplica.objects.filter(pk=product_id, is_deleted=False).first()
+    if product is None:
+        raise ApplicationError("Invalid input.", code="validation_error",
+                               fields={"product_id": [f"Unknown product {product_id}."]})
+    if not 1 <= rating <= 5:
+        raise ApplicationError("Invalid input.", code="validation_error",
+                               fields={"rating": ["Ensure this value is between 1 and 5."]})
+    already_reviewed = Conflict("You have already reviewed this product.", code="already_reviewed")
+    if Review.objects.filter(user_id=user_id, product=product).exists():
+        raise already_reviewed
+    try:
+        # A savepoint, so that losing a race to a concurrent request of the same user
+        # leaves this transaction usable for the error response.
+        with transaction.atomic():
+            review = Review.objects.create(user_id=user_id, product=product, rating=rating, comment=comment)
+    except IntegrityError:
+        raise already_reviewed from None
+    publish(ReviewCreated(review_id=review.id, product_id=product.product_id, user_id=user_id, rating=rating,
+                          verified_purchase=review.verified_purchase))
+    return review
