@@ -153,3 +153,12 @@ def test_a_malformed_event_is_parked_at_once_without_retries(bus, worker):
     letter = wait_for(lambda: DeadLetter.objects.filter(event_id="not-an-envelope").first())
     assert letter.malformed and letter.attempts == 1
     assert attempts == {}
+
+
+# --- periodic jobs ---------------------------------------------------------------------
+
+def test_the_worker_runs_the_periodic_jobs_an_app_declares(bus, worker):
+    from tests.busapp.jobs import runs
+
+    before = runs["count"]
+    wait_for(lambda: runs["count"] >= before + 2)

@@ -12,3 +12,5 @@ class EventsConfig(AppConfig):
         # Every app declares its subscriptions in `<app>/handlers.py`; importing them
         # fills the handler registry from which the worker's queue bindings are built.
         autodiscover_modules("handlers")
+        # ...and the periodic jobs its worker runs, in `<app>/jobs.py`.
+        autodiscover_modules("jobs")

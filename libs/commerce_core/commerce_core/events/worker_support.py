@@ -1,6 +1,6 @@
 """What runs beside a service's Celery worker: a heartbeat in Redis (read by the
-gateway's /health) and the outbox relay. One daemon thread does both, every
-`RELAY_INTERVAL_SECONDS`, so neither blocks the consumer."""
+gateway's /health), the outbox relay and the service's periodic jobs. One daemon
+thread does them all, every `RELAY_INTERVAL_SECONDS`, so none blocks the consumer."""
 import logging
 import threading
 import time
@@ -9,6 +9,8 @@ import redis
 from celery import bootsteps
 from django.conf import settings
 from django.db import close_old_connections
+
+from .periodic import registered_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +63,21 @@ class Housekeeping(bootsteps.StartStopStep):
                 logger.exception("outbox relay failed")
             finally:
                 close_old_connections()
+            self._run_due_jobs()
             self._stop.wait(interval)
+
+    def _run_due_jobs(self):
+        now = time.monotonic()
+        for job in registered_jobs():
+            if not job.due(now):
+                continue
+            try:
+                job.func()
+            except Exception:
+                logger.exception("periodic job %s failed", job.name)
+            finally:
+                job.ran(now)
+                close_old_connections()
 
 
 def install(app) -> None:
