@@ -115,3 +115,16 @@ def user_update(*, user_id: int, username: str | None = None, email: str | None 
     if is_active is not None:
         user.is_active = is_active
     return user_save(user=user)
+
+
+@transaction.atomic
+def user_ensure_registered(*, username: str, email: str, password: str) -> tuple[User, bool]:
+    """The user called `username` (in any case), registered as by `user_register` if
+    there is none yet; True with a new user.
+
+    An existing user is returned as it is, password included: it may have been
+    registered by someone else, whose account this must never take over."""
+    stored_as = selectors.username_stored_as(username=username)
+    if stored_as is not None:
+        return User.objects.get(username=stored_as), False
+    return user_register(username=username, email=email, password=password), True

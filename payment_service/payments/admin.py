@@ -1,12 +1,61 @@
-from django.contrib import admin
+"""Payments in the Django admin: read-only, because money moves only through
+services.py. The one write is the "Refund" action, which goes through
+`services.payment_refund` and so publishes `payment.refunded` like any refund."""
+from django.contrib import admin, messages
 
-from .models import Payment
+from commerce_core.web.errors import ApplicationError
+
+from . import services
+from .models import Payment, SimulatedProviderOperation
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["id", "order_id", "user_id", "amount", "status", "provider_reference", "created_at", "updated_at"]
-    list_filter = ["status"]
-    search_fields = ["order_id", "user_id", "provider_reference", "failure_reason"]
-    readonly_fields = ["created_at", "updated_at"]
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "order_id", "user_id", "amount", "currency", "status", "provider_reference",
+                    "failure_reason", "created_at", "updated_at"]
+    list_filter = ["status", "currency"]
+    search_fields = ["=order_id", "=user_id", "provider_reference", "refund_reference"]
+    # The token is only the provider's business, so the admin does not show it either.
+    exclude = ["payment_token"]
+    readonly_fields = ["order_id", "user_id", "amount", "currency", "status", "provider_reference",
+                       "failure_reason", "refund_reference", "created_at", "updated_at"]
+    date_hierarchy = "created_at"
+    actions = ["refund"]
+
+    def has_refund_permission(self, request):
+        return request.user.has_perm("payments.change_payment")
+
+    @admin.action(description="Refund the selected payments", permissions=["refund"])
+    def refund(self, request, queryset):
+        refunded = 0
+        for payment_id in queryset.values_list("pk", flat=True):
+            try:
+                services.payment_refund(payment_id=payment_id)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+            else:
+                refunded += 1
+        if refunded:
+            self.message_user(request, f"Refunded {refunded} payment(s).", messages.SUCCESS)
+
+
+@admin.register(SimulatedProviderOperation)
+class SimulatedProviderOperationAdmin(ReadOnlyAdmin):
+    """The simulated provider's own ledger, to compare with the payments."""
+
+    list_display = ["created_at", "kind", "succeeded", "amount", "currency", "token", "reference",
+                    "charge_reference", "failure_reason", "idempotency_key"]
+    list_filter = ["kind", "succeeded", "failure_reason"]
+    search_fields = ["=idempotency_key", "reference", "charge_reference", "token"]
     date_hierarchy = "created_at"

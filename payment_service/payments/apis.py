@@ -9,10 +9,13 @@ from .models import Payment
 
 
 class PaymentOutputSerializer(serializers.ModelSerializer):
+    # Named field by field: the payment token and refund reference stay inside the service.
     class Meta:
         model = Payment
-        fields = ["id", "order_id", "amount", "status", "provider_reference", "failure_reason",
+        fields = ["id", "order_id", "amount", "currency", "status", "provider_reference", "failure_reason",
                   "created_at", "updated_at"]
+        # Output only, so the schema promises every field in every response.
+        read_only_fields = fields
 
 
 @extend_schema_view(get=extend_schema(tags=["payments"], operation_id="payments_list",

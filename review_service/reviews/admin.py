@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CustomerReplica, ProductReplica, Review
+from .models import CustomerReplica, ProductReplica, Purchase, Review
 
 
 @admin.register(Review)
@@ -39,3 +39,12 @@ class ProductReplicaAdmin(ReplicaAdmin):
     list_display = ["product_id", "name", "is_deleted", "updated_at"]
     list_filter = ["is_deleted"]
     search_fields = ["product_id", "name"]
+
+
+# Purchases come from `order.paid` only; like the replicas they are read-only here.
+@admin.register(Purchase)
+class PurchaseAdmin(ReplicaAdmin):
+    list_display = ["id", "user_id", "product_id", "order_id", "created_at"]
+    list_filter = [("created_at", admin.DateFieldListFilter)]
+    search_fields = ["=user_id", "=product_id", "=order_id"]
+    date_hierarchy = "created_at"

@@ -1,4 +1,5 @@
-"""Events the review service subscribes to: it learns of users and products only from these.
+"""Events the review service subscribes to: it learns of users, products and purchases
+only from these.
 
 Each handler runs once per event id (the inbox sees to that); the services it calls
 are also idempotent and order-tolerant in effect (see services.py)."""
@@ -7,6 +8,7 @@ from datetime import datetime
 from commerce_core.events.api import Envelope, handles
 from commerce_core.events.contracts.auth import UserRegistered, UserUpdated
 from commerce_core.events.contracts.catalog import ProductCreated, ProductDeleted
+from commerce_core.events.contracts.orders import OrderPaid
 
 from . import services
 
@@ -35,3 +37,9 @@ def record_new_product(event: ProductCreated, envelope: Envelope) -> None:
 @handles(ProductDeleted)
 def record_deleted_product(event: ProductDeleted, envelope: Envelope) -> None:
     services.product_replica_mark_deleted(product_id=event.product_id)
+
+
+@handles(OrderPaid)
+def record_purchases_of_paid_order(event: OrderPaid, envelope: Envelope) -> None:
+    services.purchases_record(order_id=event.order_id, user_id=event.user_id,
+                              product_ids=[line.product_id for line in event.items])

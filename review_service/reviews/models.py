@@ -45,7 +45,7 @@ class Review(models.Model):
     user_id = models.PositiveBigIntegerField(db_index=True)
     rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
     comment = models.TextField(blank=True)
-    # Whether the reviewer bought the product; set once orders are known to this service.
+    # Whether the reviewer had a paid order with the product when writing the review.
     verified_purchase = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -58,3 +58,25 @@ class Review(models.Model):
 
     def __str__(self):
         return f"{self.rating}★ for {self.product} by user {self.user_id}"
+
+
+class Purchase(models.Model):
+    """A product a user bought: one line of a paid order, learnt from `order.paid` only.
+
+    Plain ids rather than foreign keys: it is a fact about the order, true whether or
+    not this service has heard of the product yet."""
+
+    user_id = models.PositiveBigIntegerField()
+    product_id = models.PositiveBigIntegerField()
+    order_id = models.PositiveBigIntegerField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Also the index `purchase_exists` reads through (user_id, product_id first).
+            models.UniqueConstraint(fields=["user_id", "product_id", "order_id"], name="purchase_once_per_order_line"),
+        ]
+
+    def __str__(self):
+        return f"user {self.user_id} bought product {self.product_id} (order {self.order_id})"

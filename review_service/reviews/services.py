@@ -8,7 +8,8 @@ from commerce_core.events.api import publish
 from commerce_core.events.contracts.reviews import ReviewCreated
 from commerce_core.web.errors import ApplicationError, Conflict
 
-from .models import CustomerReplica, ProductReplica, Review
+from . import selectors
+from .models import CustomerReplica, ProductReplica, Purchase, Review
 
 # --- replicas, fed by handlers.py ------------------------------------------------------
 #
@@ -50,6 +51,21 @@ def product_replica_mark_deleted(*, product_id: int) -> ProductReplica:
     return replica
 
 
+# --- purchases, fed by handlers.py --------------------------------------------------------
+
+
+@transaction.atomic
+def purchases_record(*, order_id: int, user_id: int, product_ids: list[int]) -> None:
+    """Remember that the user bought these products in the paid order `order_id`.
+
+    Recording an order again adds nothing: the unique (user, product, order) rows
+    are skipped, so a copy of `order.paid` under a new event id is harmless too."""
+    Purchase.objects.bulk_create(
+        [Purchase(user_id=user_id, product_id=product_id, order_id=order_id) for product_id in set(product_ids)],
+        ignore_conflicts=True,
+    )
+
+
 # --- reviews, written through the API ---------------------------------------------------
 
 
@@ -69,7 +85,9 @@ def review_create(*, user_id: int, product_id: int, rating: int, comment: str = 
         # A savepoint, so that losing a race to a concurrent request of the same user
         # leaves this transaction usable for the error response.
         with transaction.atomic():
-            review = Review.objects.create(user_id=user_id, product=product, rating=rating, comment=comment)
+            review = Review.objects.create(
+                user_id=user_id, product=product, rating=rating, comment=comment,
+                verified_purchase=selectors.purchase_exists(user_id=user_id, product_id=product_id))
     except IntegrityError:
         raise already_reviewed from None
     publish(ReviewCreated(review_id=review.id, product_id=product.product_id, user_id=user_id, rating=rating,

@@ -26,14 +26,14 @@ def customer(api_client, as_principal, principal):
 
 
 def test_a_customer_lists_their_own_payments_only(customer, principal, principal_factory):
-    mine = payment_of(principal, status=Payment.Status.SUCCEEDED, provider_reference="ch_1")
+    mine = payment_of(principal, status=Payment.Status.SUCCEEDED, provider_reference="ch_1", payment_token="tok_visa")
     payment_of(principal_factory())
     response = customer.get("/api/payments/")
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 1
     assert body["results"][0] == {
-        "id": mine.id, "order_id": mine.order_id, "amount": "25.00", "status": "succeeded",
+        "id": mine.id, "order_id": mine.order_id, "amount": "25.00", "currency": "usd", "status": "succeeded",
         "provider_reference": "ch_1", "failure_reason": "",
         "created_at": body["results"][0]["created_at"], "updated_at": body["results"][0]["updated_at"],
     }
@@ -71,3 +71,25 @@ def test_an_anonymous_caller_is_told_to_authenticate(api_client, path):
     response = api_client.get(path)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_a_payment_charged_through_the_checkout_shows_in_the_customers_list(api_client, as_principal,
+                                                                            principal_factory, deliver, order):
+    deliver(order.placed(token="tok_visa"))
+    deliver(order.stock_reserved())
+    client = as_principal(api_client, principal_factory(id=order.user_id))
+
+    [payment] = client.get("/api/payments/").json()["results"]
+
+    assert (payment["order_id"], payment["status"], payment["amount"]) == (order.id, "succeeded", "25.00")
+    assert payment["provider_reference"].startswith("ch_sim_")
+    assert "payment_token" not in payment
+
+
+def test_payments_can_be_filtered_by_status(customer, principal):
+    payment_of(principal, status=Payment.Status.REFUNDED)
+    payment_of(principal, status=Payment.Status.CANCELLED)
+
+    body = customer.get("/api/payments/?status=refunded").json()
+
+    assert [p["status"] for p in body["results"]] == ["refunded"]
