@@ -1,5 +1,6 @@
 """Writes of the cart service: the replicas that events keep up to date, and the
 carts their owners change. Each runs in one transaction with the events it publishes."""
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -172,3 +173,29 @@ def cart_item_remove(*, user_id: int, product_id: int) -> CartContents:
     item = _item_in_cart(user_id=user_id, product_id=product_id)
     item.delete()
     return _cart_changed(item.cart)
+
+
+# --- carts, changed by the checkout saga -------------------------------------------------
+
+
+@transaction.atomic
+def cart_items_take_out(*, user_id: int, lines: Iterable[tuple[int, int]]) -> CartContents | None:
+    """Take `(product_id, quantity)` pairs out of the user's cart once they are bought.
+
+    Only what was bought leaves: a line the customer raised after checkout keeps the
+    difference, one they lowered or removed meanwhile simply goes (or stays gone).
+    Returns the new contents, announced to the owner, or None when nothing changed.
+    """
+    cart = Cart.objects.select_for_update().filter(user_id=user_id).first()
+    if cart is None:
+        return None
+    bought = dict(lines)
+    changed = False
+    for item in CartItem.objects.filter(cart=cart, product_id__in=bought).order_by("id"):
+        if item.quantity > bought[item.product_id]:
+            item.quantity -= bought[item.product_id]
+            item.save(update_fields=["quantity"])
+        else:
+            item.delete()
+        changed = True
+    return _cart_changed(cart) if changed else None

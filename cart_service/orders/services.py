@@ -1,0 +1,242 @@
+"""Writes of orders: checkout, the saga's status transitions and the timeout.
+
+Checkout freezes the cart into a pending order and publishes `order.placed`; the
+catalog (stock) and the payment service answer with events, and the handlers in
+handlers.py settle the order through the functions below. Only a pending order ever
+changes: every transition locks the order's row and checks its status first, so a
+duplicated or late event (a payment succeeding after the timeout) changes nothing.
+"""
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import status as http_status
+
+from carts import services as cart_services
+from carts.models import Cart, CartItem
+from commerce_core.events.api import publish
+from commerce_core.events.contracts.cart import CartLine
+from commerce_core.events.contracts.orders import OrderCancelled, OrderPaid, OrderPlaced, OrderStatusChanged
+from commerce_core.web.errors import ApplicationError, error_body
+
+from .models import IdempotencyRecord, Order, OrderLine, OrderStatus
+
+logger = logging.getLogger(__name__)
+
+TIMED_OUT = "timed out"
+
+# --- checkout ------------------------------------------------------------------------
+
+
+def _unavailable(item: CartItem) -> str | None:
+    """Why the replica already says this line cannot be sold, or None.
+
+    The catalog decides finally when it reserves the stock; this only spares the
+    customer an order that is known to fail."""
+    product = item.product
+    if not product.is_purchasable:
+        return "no longer sold"
+    if product.stock < item.quantity:
+        return f"only {product.stock} in stock, the cart holds {item.quantity}"
+    return None
+
+
+@transaction.atomic
+def order_place(*, user_id: int, payment_token: str) -> Order:
+    """Freeze the user's cart into a pending order and start the checkout saga.
+
+    The cart stays as it is: its lines leave only when the order is paid.
+    """
+    # Locking the cart keeps its lines still while they are copied into the order.
+    cart = Cart.objects.select_for_update().filter(user_id=user_id).first()
+    items = list(CartItem.objects.filter(cart=cart).select_related("product").order_by("id")) if cart else []
+    if not items:
+        raise ApplicationError("The cart is empty.", code="cart_empty")
+    problems = {item.product_id: why for item in items if (why := _unavailable(item))}
+    if problems:
+        listed = ", ".join(f"{product_id} ({why})" for product_id, why in sorted(problems.items()))
+        raise ApplicationError(f"Some products in the cart cannot be ordered: {listed}.", code="products_unavailable")
+
+    order = Order.objects.create(
+        user_id=user_id, status=OrderStatus.PENDING,
+        total=sum((item.product.price * item.quantity for item in items), start=Decimal("0.00")),
+    )
+    lines = OrderLine.objects.bulk_create([
+        OrderLine(order=order, product_id=item.product_id, quantity=item.quantity, unit_price=item.product.price)
+        for item in items
+    ])
+    publish(OrderPlaced(order_id=order.pk, user_id=user_id, items=_payload_lines(lines), total=order.total,
+                        payment_token=payment_token))
+    publish(OrderStatusChanged(order_id=order.pk, user_id=user_id, status=order.status))
+    return order
+
+
+def _payload_lines(lines) -> list[CartLine]:
+    return [CartLine(product_id=line.product_id, quantity=line.quantity, unit_price=line.unit_price)
+            for line in lines]
+
+
+# --- idempotent checkout ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckoutAnswer:
+    """What the checkout endpoint answers: the status code and the JSON body."""
+
+    status_code: int
+    body: dict
+    replayed: bool = False
+
+
+def checkout_body(order: Order) -> dict:
+    return {"order_id": order.pk, "status": order.status}
+
+
+def _fingerprint(operation: str, payload: dict) -> str:
+    canonical = json.dumps({"operation": operation, "input": payload}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(*, user_id: int, key: str, fingerprint: str) -> CheckoutAnswer | None:
+    record = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
+    if record is None:
+        return None
+    if record.fingerprint != fingerprint:
+        # As the IETF Idempotency-Key draft says: the key names one request, and this
+        # is another one. 422 rather than 409, which we would use for "try again later".
+        raise ApplicationError("This Idempotency-Key was already used with different parameters.",
+                               code="idempotency_key_reused", status_code=http_status.HTTP_422_UNPROCESSABLE_ENTITY)
+    return CheckoutAnswer(record.status_code, record.body, replayed=True)
+
+
+def order_checkout(*, user_id: int, payment_token: str, idempotency_key: str) -> CheckoutAnswer:
+    """Checkout once per (user, `idempotency_key`): the first answer is stored and every
+    retry with the same key gets it again, without a second order.
+
+    Like Stripe, the answer is stored once checkout has run, whether it placed an order
+    (202) or refused to by a business rule (400, say an empty cart): the retry of a
+    refused request is refused alike. Input that fails validation never reaches this
+    function, and an unexpected error rolls the record back, so neither is stored.
+
+    Two concurrent requests with one key: the record is inserted in the transaction
+    that places the order, and the (user, key) unique constraint makes the second
+    insert wait for that transaction (PostgreSQL blocks on the index entry; SQLite's
+    immediate transactions wait for the writer). It then fails, and the loser answers
+    with the winner's stored answer, as a plain retry would. So both callers get the
+    same answer and one order exists; neither is asked to retry with a 409.
+
+    Not `@transaction.atomic` as a whole: the duplicate's IntegrityError has to end
+    its transaction before the winner's answer can be read.
+    """
+    fingerprint = _fingerprint("checkout", {"payment_token": payment_token})
+    # The usual retry comes after the first answer: read it without touching the constraint.
+    answer = _replay(user_id=user_id, key=idempotency_key, fingerprint=fingerprint)
+    if answer is not None:
+        return answer
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord(user_id=user_id, key=idempotency_key, fingerprint=fingerprint,
+                                       status_code=0, body={})
+            # Inserted first so that a concurrent duplicate queues behind this transaction.
+            record.save(force_insert=True)
+            try:
+                order = order_place(user_id=user_id, payment_token=payment_token)
+            except ApplicationError as refusal:  # order_place's own savepoint has undone its writes
+                record.status_code = refusal.status_code
+                record.body = error_body(refusal.code, refusal.message, refusal.fields)
+            else:
+                record.order, record.status_code, record.body = order, http_status.HTTP_202_ACCEPTED, checkout_body(order)
+            record.save(update_fields=["order", "status_code", "body"])
+    except IntegrityError:
+        answer = _replay(user_id=user_id, key=idempotency_key, fingerprint=fingerprint)
+        if answer is None:  # not the key's constraint: a real failure
+            raise
+        return answer
+    return CheckoutAnswer(record.status_code, record.body)
+
+
+# --- the saga's transitions -----------------------------------------------------------
+
+
+def _pending_order(order_id: int) -> Order | None:
+    """The order, locked, if it is still pending; None (and a log line) otherwise."""
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        # Orders are committed before order.placed leaves, so this is an event from
+        # another environment or a bug; retrying cannot make the order appear.
+        logger.error("order %s is unknown to the cart service; event ignored", order_id)
+        return None
+    if order.status != OrderStatus.PENDING:
+        logger.info("order %s is already %s; nothing changes", order_id, order.status)
+        return None
+    return order
+
+
+def _set_status(order: Order, status: OrderStatus, *, reason: str = "") -> None:
+    order.status, order.reason = status, reason
+    order.save(update_fields=["status", "reason", "updated_at"])
+    publish(OrderStatusChanged(order_id=order.pk, user_id=order.user_id, status=status, reason=reason))
+
+
+def _close_unpaid(order: Order, status: OrderStatus, reason: str) -> Order:
+    """End an order that will not be paid. `order.cancelled` tells the catalog to
+    release its stock and the payment service to cancel or refund its payment."""
+    _set_status(order, status, reason=reason)
+    publish(OrderCancelled(order_id=order.pk, user_id=order.user_id, reason=reason))
+    return order
+
+
+@transaction.atomic
+def order_mark_paid(*, order_id: int) -> Order | None:
+    """The payment went through: the order is paid and its lines leave the cart.
+
+    None when the order was no longer pending, for instance cancelled by the timeout
+    before the charge: it stays cancelled, and the payment service refunds the charge
+    because it received that `order.cancelled`.
+    """
+    order = _pending_order(order_id)
+    if order is None:
+        return None
+    lines = list(order.lines.order_by("id"))
+    cart_services.cart_items_take_out(user_id=order.user_id,
+                                      lines=[(line.product_id, line.quantity) for line in lines])
+    _set_status(order, OrderStatus.PAID)
+    publish(OrderPaid(order_id=order.pk, user_id=order.user_id, items=_payload_lines(lines)))
+    return order
+
+
+@transaction.atomic
+def order_fail(*, order_id: int, reason: str) -> Order | None:
+    """The payment was declined. None when the order was no longer pending."""
+    order = _pending_order(order_id)
+    return _close_unpaid(order, OrderStatus.FAILED, reason) if order else None
+
+
+@transaction.atomic
+def order_cancel(*, order_id: int, reason: str) -> Order | None:
+    """Cancel a pending order (stock refused, or an operator's decision). None when it
+    was no longer pending."""
+    order = _pending_order(order_id)
+    return _close_unpaid(order, OrderStatus.CANCELLED, reason) if order else None
+
+
+@transaction.atomic
+def orders_cancel_timed_out(*, now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Cancel the orders still pending `ORDER_TIMEOUT_SECONDS` after checkout; returns their ids.
+
+    SKIP LOCKED lets two workers sweep at once without cancelling an order twice, and
+    passes over an order an event handler is settling right now (a later sweep sees
+    its outcome). Beyond `limit`, the next sweep takes the rest.
+    """
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.ORDER_TIMEOUT_SECONDS)
+    stale = list(Order.objects.select_for_update(skip_locked=True)
+                 .filter(status=OrderStatus.PENDING, created_at__lte=cutoff).order_by("created_at", "id")[:limit])
+    for order in stale:
+        _close_unpaid(order, OrderStatus.CANCELLED, TIMED_OUT)
+    return [order.pk for order in stale]

@@ -1,0 +1,206 @@
+from decimal import Decimal
+
+import pytest
+
+from carts.models import ProductReplica
+from carts.services import cart_item_add
+from commerce_core.events.contracts.catalog import ProductPriceChanged, ProductStockChanged
+from commerce_core.events.models import OutboxMessage
+from orders.models import IdempotencyRecord, Order, OrderLine
+
+from .conftest import checkout
+
+pytestmark = pytest.mark.django_db
+
+
+def published(event_type):
+    return [m.envelope["data"] for m in OutboxMessage.objects.filter(event_type=event_type).order_by("created_at")]
+
+
+def test_checkout_answers_202_with_a_pending_order_of_the_cart(customer, filled_cart):
+    mug, pot = filled_cart
+    response = checkout(customer)
+    assert response.status_code == 202, response.content
+    order = Order.objects.get()
+    assert response.json() == {"order_id": order.pk, "status": "pending"}
+    assert (order.user_id, order.status, str(order.total)) == (customer.principal.id, "pending", "28.00")
+    assert [(line.product_id, line.quantity, str(line.unit_price)) for line in OrderLine.objects.order_by("id")] == [
+        (mug, 2, "12.50"), (pot, 1, "3.00")]
+
+
+def test_checkout_stores_order_placed_and_order_status_changed_in_the_outbox(customer, filled_cart,
+                                                                             django_capture_on_commit_callbacks):
+    mug, pot = filled_cart
+    user_id = customer.principal.id
+    # Nothing reaches Redis: the on-commit sends are captured and not run.
+    with django_capture_on_commit_callbacks(execute=False) as sends:
+        order_id = checkout(customer, "tok_visa").json()["order_id"]
+    assert len(sends) == 2
+    assert published("order.placed") == [{
+        "order_id": order_id, "user_id": user_id, "total": "28.00", "payment_token": "tok_visa",
+        "items": [{"product_id": mug, "quantity": 2, "unit_price": "12.50"},
+                  {"product_id": pot, "quantity": 1, "unit_price": "3.00"}],
+    }]
+    assert published("order.status_changed") == [
+        {"order_id": order_id, "user_id": user_id, "status": "pending", "reason": ""}]
+    assert OutboxMessage.objects.get(event_type="order.placed").subject == f"order/{order_id}"
+
+
+def test_checkout_leaves_the_cart_as_it_was_until_the_order_is_paid(customer, filled_cart):
+    before = customer.get("/api/cart/").json()
+    checkout(customer)
+    assert customer.get("/api/cart/").json() == before
+
+
+def test_the_order_keeps_the_price_of_the_moment_of_checkout(customer, filled_cart, deliver):
+    mug, _ = filled_cart
+    order_id = checkout(customer).json()["order_id"]
+    deliver(ProductPriceChanged(product_id=mug, old_price=Decimal("12.50"), price=Decimal("99.00")))
+    assert customer.get(f"/api/cart/orders/{order_id}/").json()["total"] == "28.00"
+
+
+def test_an_empty_cart_cannot_be_checked_out(customer):
+    response = checkout(customer)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "cart_empty"
+    assert not Order.objects.exists()
+    assert not OutboxMessage.objects.exists()
+
+
+@pytest.mark.parametrize("body", [{}, {"payment_token": ""}, {"payment_token": "   "}, {"payment_token": None},
+                                  {"payment_token": 42}, {"payment_token": ["tok_visa"]},
+                                  {"payment_token": "t" * 256}])
+def test_a_missing_blank_or_malformed_payment_token_is_a_field_error(customer, filled_cart, body):
+    response = customer.post("/api/cart/checkout/", body, format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert set(error["fields"]) == {"payment_token"}
+    assert not Order.objects.exists()
+
+
+def test_a_payment_token_of_255_characters_is_accepted(customer, filled_cart):
+    assert checkout(customer, "t" * 255).status_code == 202
+
+
+def test_a_line_whose_product_was_deleted_refuses_the_checkout_naming_it(customer, filled_cart):
+    mug, pot = filled_cart
+    # catalog.product.deleted takes the product out of every cart, but a line added
+    # while that deletion was being applied can outlive it.
+    ProductReplica.objects.filter(pk=mug).update(is_deleted=True)
+
+    response = checkout(customer)
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "products_unavailable"
+    assert str(mug) in error["message"]
+    assert str(pot) not in error["message"]
+    assert not Order.objects.exists()
+    assert not OutboxMessage.objects.filter(event_type__startswith="order.").exists()
+
+
+def test_a_line_above_the_replicas_stock_refuses_the_checkout_naming_only_that_product(customer, filled_cart,
+                                                                                      deliver):
+    mug, pot = filled_cart
+    deliver(ProductStockChanged(product_id=pot, stock=0))
+    response = checkout(customer)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "products_unavailable"
+    assert str(pot) in error["message"]
+    assert str(mug) not in error["message"]
+    assert not Order.objects.exists()
+
+
+def test_an_anonymous_caller_is_told_to_authenticate(api_client):
+    response = checkout(api_client)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+# --- Idempotency-Key ---------------------------------------------------------------------
+
+
+def test_a_retry_with_the_same_key_gets_the_first_answer_and_places_no_second_order(customer, filled_cart):
+    first = checkout(customer, key="checkout-1")
+    retry = checkout(customer, key="checkout-1")
+    assert first.status_code == retry.status_code == 202
+    assert retry.json() == first.json()
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert Order.objects.count() == 1
+    assert OutboxMessage.objects.filter(event_type="order.placed").count() == 1
+
+
+def test_the_retry_gets_the_first_answer_even_after_the_order_moved_on(customer, filled_cart):
+    first = checkout(customer, key="checkout-1").json()
+    Order.objects.update(status="paid")
+    assert checkout(customer, key="checkout-1").json() == first == {"order_id": first["order_id"],
+                                                                    "status": "pending"}
+
+
+def test_another_key_places_another_order(customer, filled_cart):
+    checkout(customer, key="checkout-1")
+    checkout(customer, key="checkout-2")
+    assert Order.objects.count() == 2
+
+
+def test_the_same_key_of_two_customers_places_two_orders(customer, filled_cart, api_client_factory, catalog_product):
+    someone_else = api_client_factory()
+    cart_item_add(user_id=someone_else.principal.id, product_id=catalog_product(), quantity=1)
+    assert checkout(customer, key="same").status_code == 202
+    assert checkout(someone_else, key="same").status_code == 202
+    assert Order.objects.count() == 2
+
+
+def test_the_same_key_with_another_payment_token_is_refused_with_422(customer, filled_cart):
+    checkout(customer, "tok_visa", key="checkout-1")
+    response = checkout(customer, "tok_chargeDeclined", key="checkout-1")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "idempotency_key_reused"
+    assert Order.objects.count() == 1
+
+
+def test_a_refused_checkout_is_replayed_too_even_once_the_cart_is_filled(customer, mug_and_pot):
+    # Like Stripe: once checkout has run, its answer, refusal included, is the key's answer.
+    refused = checkout(customer, key="checkout-1")
+    assert refused.status_code == 400
+    cart_item_add(user_id=customer.principal.id, product_id=mug_and_pot[0], quantity=1)
+    retry = checkout(customer, key="checkout-1")
+    assert (retry.status_code, retry.json()) == (400, refused.json())
+    assert not Order.objects.exists()
+    assert checkout(customer, key="checkout-2").status_code == 202
+
+
+def test_invalid_input_is_not_stored_against_the_key(customer, filled_cart):
+    assert customer.post("/api/cart/checkout/", {}, format="json", HTTP_IDEMPOTENCY_KEY="checkout-1").status_code == 400
+    assert not IdempotencyRecord.objects.exists()
+    assert checkout(customer, key="checkout-1").status_code == 202
+
+
+def test_the_first_answer_is_stored_per_customer_and_key(customer, filled_cart):
+    response = checkout(customer, key="checkout-1")
+    record = IdempotencyRecord.objects.get()
+    assert (record.user_id, record.key, record.status_code, record.body) == (
+        customer.principal.id, "checkout-1", 202, response.json())
+    assert record.order_id == response.json()["order_id"]
+    # Only a hash of the input is kept to compare retries with: never the token itself.
+    assert "tok_visa" not in str(IdempotencyRecord.objects.values().get())
+
+
+@pytest.mark.parametrize("key", ["", "k" * 256, "line\nbreak", "tab\there"])
+def test_an_empty_overlong_or_unprintable_key_is_a_400(customer, filled_cart, key):
+    response = checkout(customer, key=key)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert set(error["fields"]) == {"Idempotency-Key"}
+    assert not Order.objects.exists()
+
+
+def test_a_key_of_255_printable_characters_is_accepted(customer, filled_cart):
+    key = "a-Z 0~!" * 36 + "abc"
+    assert len(key) == 255
+    assert checkout(customer, key=key).status_code == 202
+    assert checkout(customer, key=key).headers["Idempotent-Replayed"] == "true"
