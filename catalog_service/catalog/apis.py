@@ -1,19 +1,24 @@
 """Thin HTTP layer: validate input, call a service or selector, serialize output."""
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
+from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
 from commerce_core.identity.permissions import IsStaffOrReadOnly
 
 from . import selectors, services
-from .models import Product
+from .filters import ProductFilter, StableOrderingFilter
+from .models import Category, Product
+
+# --- products -----------------------------------------------------------------------------
 
 
 class ProductOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
-        fields = ["id", "name", "description", "price", "stock", "is_active", "rating_avg", "rating_count",
+        fields = ["id", "name", "description", "price", "stock", "category", "is_active", "rating_avg", "rating_count",
                   "created_at", "updated_at"]
 
 
@@ -22,18 +27,27 @@ class ProductInputSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
     stock = serializers.IntegerField(min_value=0, max_value=2_147_483_647, default=0)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), allow_null=True, required=False,
+                                                  default=None, help_text="A category id, or null for none.")
 
 
+@extend_schema_view(get=extend_schema(description=(
+    "The shop's active products, paginated. `?category=` takes a category id or slug, "
+    "`?search=` looks in the name, the description and the category name, `?ordering=` "
+    "takes `price`, `name`, `created_at` or `rating_avg`, each reversed with a leading `-`.")))
 class ProductListCreateApi(generics.ListAPIView):
+
     permission_classes = [IsStaffOrReadOnly]
     serializer_class = ProductOutputSerializer
-    search_fields = ["name", "description"]
-    ordering_fields = ["price", "name", "id", "created_at"]
+    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+    filterset_class = ProductFilter
+    search_fields = ["name", "description", "category__name"]
+    ordering_fields = ["price", "name", "id", "created_at", "rating_avg"]
 
     def get_queryset(self):
         return selectors.product_list()
 
-    @extend_schema(request=ProductInputSerializer, responses={201: ProductOutputSerializer})
+    @extend_schema(request=ProductInputSerializer, responses={201: ProductOutputSerializer}, description="Staff only.")
     def post(self, request):
         data = ProductInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -65,4 +79,63 @@ class ProductDetailApi(generics.GenericAPIView):
     def delete(self, request, pk: int):
         get_object_or_404(Product, pk=pk)
         services.product_delete(product_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- categories ---------------------------------------------------------------------------
+
+
+class CategoryOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "description", "created_at", "updated_at"]
+
+
+class CategoryInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    slug = serializers.SlugField(max_length=100, required=False, allow_blank=True,
+                                 help_text="Defaults to the slugified name.")
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+@extend_schema_view(get=extend_schema(description="Every category, by name, paginated."))
+class CategoryListCreateApi(generics.ListAPIView):
+
+    permission_classes = [IsStaffOrReadOnly]
+    serializer_class = CategoryOutputSerializer
+    # Categories are few; the product list is what gets searched and sorted.
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.category_list()
+
+    @extend_schema(request=CategoryInputSerializer, responses={201: CategoryOutputSerializer},
+                   description="Staff only. The slug defaults to the slugified name.")
+    def post(self, request):
+        data = CategoryInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        category = services.category_create(**data.validated_data)
+        return Response(CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED)
+
+
+class CategoryDetailApi(generics.GenericAPIView):
+    permission_classes = [IsStaffOrReadOnly]
+    serializer_class = CategoryOutputSerializer
+    queryset = Category.objects.all()
+
+    def get(self, request, pk: int):
+        return Response(CategoryOutputSerializer(get_object_or_404(Category, pk=pk)).data)
+
+    @extend_schema(request=CategoryInputSerializer, responses={200: CategoryOutputSerializer})
+    def patch(self, request, pk: int):
+        get_object_or_404(Category, pk=pk)
+        data = CategoryInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        category = services.category_update(category_id=pk, **data.validated_data)
+        return Response(CategoryOutputSerializer(category).data)
+
+    @extend_schema(responses={204: None}, description="Staff only; a 409 while products are still in the category.")
+    def delete(self, request, pk: int):
+        get_object_or_404(Category, pk=pk)
+        services.category_delete(category_id=pk)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -5,4 +5,6 @@ from . import apis
 urlpatterns = [
     path("products/", apis.ProductListCreateApi.as_view(), name="product-list"),
     path("products/<int:pk>/", apis.ProductDetailApi.as_view(), name="product-detail"),
+    path("categories/", apis.CategoryListCreateApi.as_view(), name="category-list"),
+    path("categories/<int:pk>/", apis.CategoryDetailApi.as_view(), name="category-detail"),
 ]

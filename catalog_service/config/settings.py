@@ -8,6 +8,6 @@ SERVICE_NAME = "catalog"
 BASE_DIR = Path(__file__).resolve().parent.parent
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
-INSTALLED_APPS = [*INSTALLED_APPS, "catalog"]
+INSTALLED_APPS = [*INSTALLED_APPS, "catalog", "inventory"]
 DATABASES = build_databases(SERVICE_NAME)
 SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Catalog service"}

@@ -62,3 +62,90 @@ def test_malformed_json_is_a_400_in_the_common_shape(api_client, as_principal, p
     response = api_client.post("/api/catalog/products/", "{not json", content_type="application/json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "parse_error"
+
+
+def test_a_price_with_three_decimals_or_a_negative_stock_or_an_unknown_category_gets_field_errors(staff_client):
+    response = staff_client.post("/api/catalog/products/", {"name": "Mug", "price": "9.999", "stock": -3,
+                                                            "category": 999}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"price", "stock", "category"}
+
+
+@pytest.mark.parametrize("price", ["-0.01", "NaN", "Infinity", "twelve", "123456789.00"])
+def test_a_price_that_is_not_a_plausible_amount_is_refused(staff_client, price):
+    response = staff_client.post("/api/catalog/products/", {"name": "Mug", "price": price}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"price"}
+
+
+def test_a_product_without_a_name_is_refused(staff_client):
+    response = staff_client.post("/api/catalog/products/", {"price": "1.00"}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"name"}
+
+
+def test_staff_create_a_product_in_a_category(staff_client, make_category):
+    category = make_category("Kitchen")
+    response = staff_client.post("/api/catalog/products/", {"name": "Pan", "price": "30.00", "category": category.pk},
+                                 format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["category"] == category.pk
+    assert Product.objects.get().category == category
+
+
+def test_the_product_detail_carries_the_contract_fields(api_client, make_product):
+    product = make_product()
+    body = api_client.get(f"/api/catalog/products/{product.pk}/").json()
+    assert {"id", "name", "price", "stock", "rating_avg", "rating_count", "category"} <= set(body)
+
+
+def test_a_partial_update_changes_only_what_it_names_and_announces_price_and_stock(staff_client, make_product,
+                                                                                    make_category):
+    product = make_product(name="Mug", price="10.00", stock=5, description="Blue")
+    category = make_category("Kitchen")
+    response = staff_client.patch(f"/api/catalog/products/{product.pk}/",
+                                  {"price": "12.00", "stock": 8, "category": category.pk}, format="json")
+    assert response.status_code == 200, response.content
+    product.refresh_from_db()
+    assert (product.name, product.description, product.price, product.stock, product.category) == (
+        "Mug", "Blue", Decimal("12.00"), 8, category)
+    events = {m.event_type: m.envelope["data"] for m in OutboxMessage.objects.all()}
+    assert events == {
+        "catalog.product.price_changed": {"product_id": product.pk, "old_price": "10.00", "price": "12.00"},
+        "catalog.product.stock_changed": {"product_id": product.pk, "stock": 8},
+    }
+
+
+def test_a_partial_update_can_take_a_product_out_of_its_category(staff_client, make_product, make_category):
+    product = make_product(category=make_category("Kitchen"))
+    response = staff_client.patch(f"/api/catalog/products/{product.pk}/", {"category": None}, format="json")
+    assert response.status_code == 200
+    assert response.json()["category"] is None
+
+
+def test_a_partial_update_with_bad_values_changes_nothing(staff_client, make_product):
+    product = make_product(price="10.00", stock=5)
+    response = staff_client.patch(f"/api/catalog/products/{product.pk}/", {"price": "1.001", "stock": -1},
+                                  format="json")
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"price", "stock"}
+    product.refresh_from_db()
+    assert (product.price, product.stock) == (Decimal("10.00"), 5)
+    assert not OutboxMessage.objects.exists()
+
+
+def test_deleting_a_product_announces_it(staff_client, make_product):
+    product = make_product()
+    response = staff_client.delete(f"/api/catalog/products/{product.pk}/")
+    assert response.status_code == 204
+    assert not Product.objects.exists()
+    message = OutboxMessage.objects.get()
+    assert (message.event_type, message.envelope["data"]) == ("catalog.product.deleted", {"product_id": product.pk})
+
+
+def test_a_customer_cannot_change_or_delete_a_product(customer_client, make_product):
+    product = make_product()
+    assert customer_client.patch(f"/api/catalog/products/{product.pk}/", {"price": "0.00"},
+                                 format="json").status_code == 403
+    assert customer_client.delete(f"/api/catalog/products/{product.pk}/").status_code == 403
+    assert Product.objects.get().price == Decimal("10.00")

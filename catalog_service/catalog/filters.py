@@ -1,0 +1,56 @@
+"""Query-string filters of the product list (django-filter). A value that cannot name
+anything is a 400 in the common error shape, never an empty page or a 500."""
+import re
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework.filters import OrderingFilter
+
+from . import selectors
+from .models import Product
+
+_ID_OR_SLUG = re.compile(r"[0-9]{1,18}|[-a-zA-Z0-9_]{1,100}")
+
+
+class CategoryField(forms.CharField):
+    """A category named by its id or by its slug; cleans to the Category itself."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        if not _ID_OR_SLUG.fullmatch(value):
+            raise ValidationError("Give a category id or slug.", code="invalid")
+        category = selectors.category_by_id_or_slug(value)
+        if category is None:
+            raise ValidationError(f"There is no category {value!r}.", code="invalid_choice")
+        return category
+
+
+@extend_schema_field({"type": "string", "description": "A category id or slug; an unknown one is a 400."})
+class CategoryFilter(django_filters.Filter):
+    field_class = CategoryField
+
+    def filter(self, qs, value):
+        return qs if value is None else qs.filter(category=value)
+
+
+class ProductFilter(django_filters.FilterSet):
+    category = CategoryFilter()
+
+    class Meta:
+        model = Product
+        fields = ["category"]
+
+
+class StableOrderingFilter(OrderingFilter):
+    """`?ordering=` as DRF reads it, then by id: rows that tie (same price, say) keep
+    one order, so consecutive pages neither repeat nor skip a product."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        if ordering and not any(field.lstrip("-") in ("id", "pk") for field in ordering):
+            ordering = [*ordering, "id"]
+        return ordering

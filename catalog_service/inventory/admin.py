@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.db.models import Count
+
+from .models import StockReservation, StockReservationLine
+
+
+class StockReservationLineInline(admin.TabularInline):
+    model = StockReservationLine
+    extra = 0
+    fields = ["product_id", "quantity", "unit_price"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StockReservation)
+class StockReservationAdmin(admin.ModelAdmin):
+    """Read-only: a reservation moves only with its order's events. Releasing one by
+    hand would give stock back for an order the cart and the payment service still
+    consider live; cancelling the order is what releases it."""
+
+    list_display = ["order_id", "user_id", "status", "total", "line_count", "reason", "created_at", "updated_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["=order_id", "=user_id"]
+    date_hierarchy = "created_at"
+    inlines = [StockReservationLineInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_line_count=Count("lines"))
+
+    @admin.display(description="lines", ordering="_line_count")
+    def line_count(self, reservation):
+        return reservation._line_count
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
