@@ -1,0 +1,86 @@
+"""Gateway settings: the shared defaults plus what is the gateway's own.
+
+The gateway has no domain models. Its database holds the event inbox and dead
+letters of its event worker (the one that feeds WebSocket push) and the admin.
+"""
+from pathlib import Path
+
+from commerce_core.settings.base import *  # noqa: F403
+from commerce_core.settings.base import (
+    DATA_UPLOAD_MAX_MEMORY_SIZE,
+    INSTALLED_APPS,
+    MIDDLEWARE,
+    REDIS_URL,
+    SPECTACULAR_SETTINGS,
+    build_databases,
+)
+from commerce_core.settings.env import env
+from commerce_core.settings.topology import SERVICES
+
+SERVICE_NAME = "gateway"
+BASE_DIR = Path(__file__).resolve().parent.parent
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+INSTALLED_APPS = [*INSTALLED_APPS, "channels", "drf_spectacular_sidecar", "edge", "push"]
+# Request ids are handled by the ASGI layer for every response, proxied or not
+# (edge/request_id.py). Without the shared middleware, which is sync-only, every
+# remaining middleware is async-capable and /health and /api/schema/ run on the
+# event loop with no thread hop.
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "commerce_core.web.request_id.RequestIdMiddleware"]
+DATABASES = build_databases(SERVICE_NAME)
+
+# --- the edge -----------------------------------------------------------------------
+GATEWAY = {
+    # Seconds an upstream may take to answer (and, while streaming, between two
+    # chunks) before the client gets 504. GATEWAY_UPSTREAM_TIMEOUT_<SERVICE>
+    # (e.g. _PAYMENT) overrides it for one route.
+    "UPSTREAM_TIMEOUT": env.float("GATEWAY_UPSTREAM_TIMEOUT", default=10.0),
+    "UPSTREAM_TIMEOUTS": {
+        project.name: env.float(f"GATEWAY_UPSTREAM_TIMEOUT_{project.name.upper()}", default=None)
+        for project in SERVICES
+    },
+    # Same limit the services apply to themselves, so the gateway never forwards
+    # a body a service would refuse anyway.
+    "MAX_BODY_BYTES": DATA_UPLOAD_MAX_MEMORY_SIZE,
+    # A pooled connection idle longer than this is not reused: uvicorn closes idle
+    # keep-alive connections after 5 s, and reusing one at that instant loses a
+    # non-idempotent request that cannot be retried.
+    "UPSTREAM_IDLE_REUSE_SECONDS": env.float("GATEWAY_UPSTREAM_IDLE_REUSE", default=4.0),
+    "UPSTREAM_MAX_IDLE_CONNECTIONS": env.int("GATEWAY_UPSTREAM_MAX_IDLE", default=256),
+    # How long a verified access token's signed identity is reused (always less
+    # than the 30 s the signed header stays valid, never past the token's expiry).
+    "IDENTITY_CACHE_SECONDS": 10.0,
+    "HEALTH_TIMEOUT": env.float("GATEWAY_HEALTH_TIMEOUT", default=1.0),
+    "SCHEMA_TIMEOUT": env.float("GATEWAY_SCHEMA_TIMEOUT", default=5.0),
+    "SCHEMA_CACHE_SECONDS": env.float("GATEWAY_SCHEMA_CACHE", default=30.0),
+}
+
+# --- WebSocket push -----------------------------------------------------------------
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [REDIS_URL],
+            # Every socket of a gateway process shares one Redis inbox, and
+            # channels-redis silently drops group messages for an inbox over
+            # `capacity` (default 100): a burst of events to a busy process would
+            # vanish without a trace.
+            "capacity": 1000,
+            # channels-redis forgets group members after `group_expiry` (default a
+            # day) even while their sockets live; a week is far above any socket's
+            # life, so subscriptions never lapse under a connected client.
+            "group_expiry": 7 * 24 * 3600,
+        },
+    },
+}
+
+# --- API documentation ----------------------------------------------------------------
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,
+    "TITLE": "Commerce platform API",
+    # Swagger UI's assets come from drf-spectacular-sidecar and are served by the
+    # gateway itself (config/asgi.py), not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
