@@ -3,7 +3,8 @@
 Each event is pushed at most once (the inbox records it), and a failed push
 (Redis away) is retried like any other handler.
 """
-from asgiref.sync import async_to_sync
+import asyncio
+import threading
 
 from commerce_core.events.api import handles
 from commerce_core.events.contracts import Audience, registered_contracts
@@ -12,8 +13,31 @@ from .fanout import dispatch
 
 PUSHED_CONTRACTS = [contract for contract in registered_contracts().values()
                     if contract.audience is not Audience.INTERNAL]
+PUSH_TIMEOUT_SECONDS = 5
+
+
+class _PushLoop:
+    """One event loop, on a daemon thread, for every push of this worker process.
+
+    `async_to_sync` would start a fresh loop per event, and channels_redis keeps its
+    Redis connections per loop, so each push would pay for new connections (about
+    10 ms here); one long-lived loop keeps them open."""
+
+    def __init__(self):
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def run(self, coroutine):
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(target=self._loop.run_forever, name="push-loop", daemon=True).start()
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=PUSH_TIMEOUT_SECONDS)
+
+
+_push_loop = _PushLoop()
 
 
 @handles(*PUSHED_CONTRACTS)
 def push_to_listeners(event, envelope) -> None:
-    async_to_sync(dispatch)(envelope)
+    _push_loop.run(dispatch(envelope))

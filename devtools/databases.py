@@ -1,0 +1,74 @@
+"""Each service's database, made ready before its migrations run.
+
+The URL of a service's database is resolved exactly as the projects resolve it
+(`commerce_core.settings.env.database_url`): `<SERVICE>_DATABASE_URL`, else
+`DATABASE_URL` with `{service}` replaced, else a SQLite file under the state dir.
+SQLite needs nothing but that directory. A PostgreSQL database that is missing is
+created through the `postgres` maintenance database; in "fresh" mode (the
+end-to-end tests) it is dropped and created again.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql", "postgis"}
+
+
+def database_url(service: str, environ: Mapping[str, str], state_dir: Path) -> str:
+    specific = environ.get(f"{service.upper()}_DATABASE_URL", "")
+    if specific:
+        return specific
+    shared = environ.get("DATABASE_URL", "")
+    if shared:
+        return shared.replace("{service}", service)
+    return f"sqlite:///{Path(state_dir) / f'{service}.sqlite3'}"
+
+
+def is_postgres(url: str) -> bool:
+    return urlsplit(url).scheme in POSTGRES_SCHEMES
+
+
+def database_name(url: str) -> str:
+    return unquote(urlsplit(url).path.lstrip("/"))
+
+
+def with_database_name(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def flavoured(url: str, prefix: str) -> str:
+    """The same server with the database name prefixed, e.g. `e2e_commerce_catalog`."""
+    return with_database_name(url, prefix + database_name(url))
+
+
+def _maintenance_conninfo(url: str) -> str:
+    """A libpq URI for the server's `postgres` database (libpq knows only postgres[ql]://)."""
+    parts = urlsplit(with_database_name(url, "postgres"))
+    return urlunsplit(parts._replace(scheme="postgresql"))
+
+
+def prepare_databases(urls: Iterable[str], *, fresh: bool = False, log=print) -> list[str]:
+    """Create every PostgreSQL database named in `urls` that is missing (drop it first
+    when `fresh`). Returns the names of those it created."""
+    import psycopg
+    from psycopg import sql
+
+    created = []
+    by_server: dict[str, set[str]] = {}
+    for url in urls:
+        if is_postgres(url):
+            by_server.setdefault(_maintenance_conninfo(url), set()).add(database_name(url))
+    for conninfo, names in by_server.items():
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
+            for name in sorted(names):
+                if fresh:
+                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+                exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+                if not exists:
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                    created.append(name)
+                    log(f"created database {name}")
+    return created

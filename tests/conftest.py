@@ -1,0 +1,94 @@
+"""Cross-service end-to-end tests: the whole platform as real processes, started once
+per test session by the `platform` fixture.
+
+Where it runs, so that it never touches what `make run` uses:
+- ports 18000-18005 (the default ports + 10000; gateway on 18000);
+- a fresh temporary state directory (SQLite files, `platform.log` with every
+  process's output, printed at the end of the run);
+- databases: SQLite in that directory; when `DATABASE_URL` (or a
+  `<SERVICE>_DATABASE_URL`) names PostgreSQL, the same server with the database
+  names prefixed `e2e_`, dropped and recreated at the start;
+- Redis: when `REDIS_URL` is set the tests own that Redis database and empty it
+  (FLUSHDB) at the start, so point it at a database nothing else uses (CI uses
+  db 15); otherwise a private embedded redis-server on a free port.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+from commerce_core.settings.topology import PROJECTS
+from devtools import databases
+from devtools.platform import Platform, PlatformError
+from devtools.redis_server import EmbeddedRedis
+
+PORT_OFFSET = 10_000
+DATABASE_PREFIX = "e2e_"
+HEALTH_TIMEOUT_SECONDS = 180
+
+_log_files: list[Path] = []
+
+
+@dataclass(frozen=True)
+class RunningPlatform:
+    """What a test needs to talk to the platform."""
+
+    base_url: str      # the gateway, e.g. http://127.0.0.1:18000
+    ws_url: str        # ws://127.0.0.1:18000/ws/events/
+    redis_url: str
+    platform: Platform  # stop_process("cart-worker") / start_process("cart-worker")
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def e2e_database_env(state_dir: Path) -> dict[str, str]:
+    """`<SERVICE>_DATABASE_URL` for every PostgreSQL database, renamed `e2e_<name>`."""
+    env = {}
+    for project in PROJECTS:
+        url = databases.database_url(project.name, os.environ, state_dir)
+        if databases.is_postgres(url):
+            env[f"{project.name.upper()}_DATABASE_URL"] = databases.flavoured(url, DATABASE_PREFIX)
+    return env
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory) -> RunningPlatform:
+    state_dir = tmp_path_factory.mktemp("platform")
+    log_path = state_dir / "platform.log"
+    _log_files.append(log_path)
+
+    embedded = None
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        client = redis.Redis.from_url(redis_url)
+        client.flushdb()  # the tests own this database (see the module docstring)
+        client.close()
+    else:
+        embedded = EmbeddedRedis()
+        redis_url = embedded.start()
+
+    with open(log_path, "w", buffering=1) as log:
+        running = Platform(port_offset=PORT_OFFSET, state_dir=state_dir, redis_url=redis_url,
+                           env=e2e_database_env(state_dir), fresh_databases=True, output=log)
+        atexit.register(running.stop)  # should the session end without its teardown
+        try:
+            with running:
+                try:
+                    running.up(timeout=HEALTH_TIMEOUT_SECONDS)
+                except PlatformError as exc:
+                    pytest.fail(f"the platform did not start (output in {log_path}):\n{exc}", pytrace=False)
+                yield RunningPlatform(running.gateway_url, running.ws_url, redis_url, running)
+        finally:
+            if embedded is not None:
+                embedded.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    for path in _log_files:
+        terminalreporter.write_line(f"platform output: {path}")

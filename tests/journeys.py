@@ -1,0 +1,161 @@
+"""What a client of the platform does, as small helpers for the end-to-end tests:
+real HTTP through the gateway (httpx) and real WebSockets (websockets' sync client)."""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+from websockets.sync.client import ClientConnection, connect
+
+ADMIN_USERNAME = os.environ.get("ADMIN_USERNAME", "admin")
+ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD", "admin")
+_serial = itertools.count(1)
+
+
+@dataclass
+class Customer:
+    id: int
+    username: str
+    access: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access}"}
+
+
+def http(platform) -> httpx.Client:
+    return httpx.Client(base_url=platform.base_url, timeout=10)
+
+
+def register_and_log_in(client: httpx.Client) -> Customer:
+    username = f"shopper{next(_serial)}_{uuid.uuid4().hex[:6]}"
+    password = "correct-horse-battery-staple"
+    created = client.post("/api/auth/register/",
+                          json={"username": username, "email": f"{username}@example.com", "password": password})
+    assert created.status_code == 201, created.text
+    tokens = client.post("/api/auth/token/", json={"username": username, "password": password})
+    assert tokens.status_code == 200, tokens.text
+    return Customer(id=created.json()["id"], username=username, access=tokens.json()["access"])
+
+
+def log_in_as_operator(client: httpx.Client) -> Customer:
+    tokens = client.post("/api/auth/token/", json={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD})
+    assert tokens.status_code == 200, tokens.text
+    me = client.get("/api/auth/me/", headers={"Authorization": f"Bearer {tokens.json()['access']}"})
+    assert me.status_code == 200 and me.json()["is_staff"], me.text
+    return Customer(id=me.json()["id"], username=ADMIN_USERNAME, access=tokens.json()["access"])
+
+
+def create_product(client: httpx.Client, operator: Customer, **fields) -> dict:
+    body = {"name": f"Product {uuid.uuid4().hex[:8]}", "description": "", "price": "12.50", "stock": 10, **fields}
+    response = client.post("/api/catalog/products/", json=body, headers=operator.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def eventually(attempt: Callable[[], object], *, timeout: float = 15.0, interval: float = 0.1):
+    """Retry `attempt` until it returns something truthy: events take a moment to flow."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = attempt()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(interval)
+
+
+class EventSocket:
+    """A WebSocket client of /ws/events/ speaking the push protocol."""
+
+    def __init__(self, url: str):
+        self.connection: ClientConnection = connect(url, open_timeout=10)
+
+    def send(self, frame: dict | str) -> None:
+        self.connection.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    def receive(self, timeout: float = 10.0) -> dict:
+        return json.loads(self.connection.recv(timeout=timeout))
+
+    def authenticate(self, customer: Customer) -> dict:
+        self.send({"type": "auth", "token": customer.access})
+        return self.receive()
+
+    def subscribe(self, *events: str) -> dict:
+        self.send({"type": "subscribe", "events": list(events)})
+        return self.receive()
+
+    def next_event(self, name: str, *, timeout: float = 15.0, where: Callable[[dict], bool] = lambda data: True) -> dict:
+        """The next pushed event of that name whose data matches `where`; skips others."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no {name} event within {timeout}s")
+            frame = self.receive(timeout=remaining)
+            if frame.get("type") == "event" and frame.get("event") == name and where(frame["data"]):
+                return frame
+
+    def assert_no_event(self, name: str, *, within: float = 2.0, where: Callable[[dict], bool] = lambda data: True):
+        try:
+            frame = self.next_event(name, timeout=within, where=where)
+        except TimeoutError:
+            return
+        raise AssertionError(f"unexpected {name} event reached this socket: {frame}")
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def add_to_cart(client: httpx.Client, customer: Customer, product_id: int, quantity: int = 1) -> None:
+    """Add once the cart's replica knows the product (it learns it from an event)."""
+    added = eventually(lambda: client.post("/api/cart/items/", json={"product_id": product_id, "quantity": quantity},
+                                           headers=customer.headers).status_code == 201)
+    assert added, f"the cart never learned of product {product_id}"
+
+
+def checkout(client: httpx.Client, customer: Customer, token: str = "tok_visa", **headers) -> dict:
+    response = client.post("/api/cart/checkout/", json={"payment_token": token}, headers={**customer.headers, **headers})
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def final_order(client: httpx.Client, customer: Customer, order_id: int, timeout: float = 30.0) -> dict:
+    """The order once it has left `pending`."""
+    def settled():
+        order = client.get(f"/api/cart/orders/{order_id}/", headers=customer.headers).json()
+        return order if order["status"] != "pending" else None
+
+    order = eventually(settled, timeout=timeout)
+    assert order, f"order {order_id} stayed pending"
+    return order
+
+
+def publish_raw(platform, envelope: dict) -> None:
+    """Put an envelope on the bus the way a service's outbox does, bypassing every
+    service: how the tests deliver an event a second time."""
+    from celery import Celery
+    from kombu import Exchange
+
+    app = Celery("e2e", broker=platform.redis_url)
+    try:
+        app.send_task("events.deliver", args=[envelope], task_id=envelope["id"],
+                      exchange=Exchange("domain_events", type="direct", durable=True), routing_key=envelope["type"])
+    finally:
+        app.close()
+
+
+def envelope_of(frame: dict, *, source: str, time: str = "2026-01-01T00:00:00+00:00") -> dict:
+    """The CloudEvents envelope behind a pushed frame (same id, type and data)."""
+    return {"specversion": "1.0", "id": frame["id"], "source": f"/{source}", "type": frame["event"], "time": time,
+            "datacontenttype": "application/json", "data": frame["data"]}

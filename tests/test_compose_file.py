@@ -1,0 +1,63 @@
+"""compose.yaml is valid Compose and runs every project the way the launcher does.
+Plain file checks: no platform, no Docker."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from commerce_core.settings.topology import PROJECTS
+
+COMPOSE_FILE = Path(__file__).resolve().parent.parent / "compose.yaml"
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def test_the_compose_file_follows_the_compose_specification():
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(COMPOSE_FILE)],
+        capture_output=True, text=True, timeout=60,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
+def test_every_project_has_a_web_and_a_worker_container_in_its_folder(compose, project):
+    services = compose["services"]
+    web, worker = services[f"{project.name}-web"], services[f"{project.name}-worker"]
+
+    for container in (web, worker):
+        assert container["working_dir"] == f"/app/{project.directory}"
+        assert container["image"] == web["image"]  # one image for every project
+    assert web["command"][:2] == ["uvicorn", "config.asgi:application"]
+    assert str(project.default_port) in web["command"]
+    assert "healthcheck" in web
+    assert worker["command"][:4] == ["celery", "-A", "config.celery", "worker"]
+
+
+def test_only_the_gateway_publishes_a_port(compose):
+    publishing = sorted(name for name, service in compose["services"].items() if service.get("ports"))
+
+    assert publishing == ["gateway-web"]
+    assert any(str(p).endswith(":8000") for p in compose["services"]["gateway-web"]["ports"])
+
+
+def test_redis_keeps_queued_events_and_never_evicts_them(compose):
+    command = " ".join(compose["services"]["redis"]["command"])
+
+    assert "--appendonly yes" in command
+    assert "--maxmemory-policy noeviction" in command
+    assert compose["services"]["redis"]["volumes"]
+
+
+def test_the_gateway_finds_every_service_by_its_container_name(compose):
+    environment = compose["services"]["gateway-web"]["environment"]
+
+    for project in PROJECTS:
+        url = environment[f"{project.name.upper()}_SERVICE_URL"]
+        assert url == f"http://{project.name}-web:{project.default_port}"
