@@ -73,7 +73,10 @@ class EventSocket:
     """A WebSocket client of /ws/events/ speaking the push protocol."""
 
     def __init__(self, url: str):
-        self.connection: ClientConnection = connect(url, open_timeout=10)
+        self.connection: ClientConnection = connect(url, open_timeout=10).__enter__()
+        # Event frames received while waiting for another one: pushes of different
+        # events may arrive in any order, so none is thrown away.
+        self._pending: list[dict] = []
 
     def send(self, frame: dict | str) -> None:
         self.connection.send(frame if isinstance(frame, str) else json.dumps(frame))
@@ -90,15 +93,26 @@ class EventSocket:
         return self.receive()
 
     def next_event(self, name: str, *, timeout: float = 15.0, where: Callable[[dict], bool] = lambda data: True) -> dict:
-        """The next pushed event of that name whose data matches `where`; skips others."""
+        """The first pushed event of that name whose data matches `where`, received
+        before or during this call; other event frames are kept for later calls."""
+        def matches(frame):
+            return frame.get("event") == name and where(frame["data"])
+
+        for frame in self._pending:
+            if matches(frame):
+                self._pending.remove(frame)
+                return frame
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"no {name} event within {timeout}s")
             frame = self.receive(timeout=remaining)
-            if frame.get("type") == "event" and frame.get("event") == name and where(frame["data"]):
+            if frame.get("type") != "event":
+                continue
+            if matches(frame):
                 return frame
+            self._pending.append(frame)
 
     def assert_no_event(self, name: str, *, within: float = 2.0, where: Callable[[dict], bool] = lambda data: True):
         try:

@@ -60,7 +60,10 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            # redis-py's default 5 s read timeout equals channels-redis's 5 s blocking
+            # receive (BZPOPMIN), so an idle socket's receive loop would die with a
+            # TimeoutError; reads must be allowed to outlast the blocking pop.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
             # Every socket of a gateway process shares one Redis inbox, and
             # channels-redis silently drops group messages for an inbox over
             # `capacity` (default 100): a burst of events to a busy process would
