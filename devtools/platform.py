@@ -10,7 +10,7 @@
     # leaving the block stops every child and the embedded Redis
 
 What runs comes from one table, `commerce_core.settings.topology.PROJECTS`: for each
-project a web process (uvicorn on its port) and an event worker (Celery), each with
+project a web process on its port (devtools/commands.py) and an event worker (Celery), each with
 the project's folder as working directory and in its own process group, so that a
 Ctrl-C in the terminal reaches only the launcher, which then stops them in order.
 Their output is printed line by line behind their name (`catalog-web | ...`).
@@ -40,6 +40,7 @@ from typing import TextIO
 from commerce_core.settings.topology import PROJECTS, Project
 
 from . import databases
+from .commands import web_argv, worker_argv
 from .redis_server import EmbeddedRedis, choose_redis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -315,13 +316,9 @@ class Platform:
         if project is None or kind not in KINDS:
             raise ValueError(f"unknown process {name!r}; known: {', '.join(self.child_names())}")
         if kind == "web":
-            argv = [self.python, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-                    "--port", str(self.ports[project.name]), "--loop", "uvloop", "--http", "httptools",
-                    "--no-access-log"]
+            argv = web_argv(project, python=self.python, host="127.0.0.1", port=self.ports[project.name])
         else:
-            argv = [self.python, "-m", "celery", "-A", "config.celery", "worker", "--pool", "threads",
-                    "--concurrency", "4", "--loglevel", "INFO", "--hostname", f"{project.name}@%h",
-                    "--without-gossip", "--without-mingle"]
+            argv = worker_argv(project, python=self.python)
         return Child(name=name, project=project, argv=argv, cwd=self.root / project.directory)
 
     def _pump(self, name: str, stream, recent: collections.deque) -> threading.Thread:

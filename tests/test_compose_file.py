@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from commerce_core.settings.topology import PROJECTS
+from devtools.commands import web_argv, worker_argv
 
 COMPOSE_FILE = Path(__file__).resolve().parent.parent / "compose.yaml"
 
@@ -34,10 +35,10 @@ def test_every_project_has_a_web_and_a_worker_container_in_its_folder(compose, p
     for container in (web, worker):
         assert container["working_dir"] == f"/app/{project.directory}"
         assert container["image"] == web["image"]  # one image for every project
-    assert web["command"][:2] == ["uvicorn", "config.asgi:application"]
-    assert str(project.default_port) in web["command"]
+    # The same commands as `make run` (devtools/commands.py), minus `python -m`.
+    assert web["command"] == web_argv(project, python="python", host="0.0.0.0", port=project.default_port)[2:]
+    assert worker["command"] == worker_argv(project, python="python")[2:]
     assert "healthcheck" in web
-    assert worker["command"][:4] == ["celery", "-A", "config.celery", "worker"]
 
 
 def test_only_the_gateway_publishes_a_port(compose):

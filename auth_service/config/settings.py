@@ -8,7 +8,7 @@ from commerce_core.settings.base import (ACCESS_TOKEN_LIFETIME, INSTALLED_APPS, 
 SERVICE_NAME = "auth"
 BASE_DIR = Path(__file__).resolve().parent.parent
 ROOT_URLCONF = "config.urls"
-ASGI_APPLICATION = "config.asgi.application"
+WSGI_APPLICATION = "config.wsgi.application"
 INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework_simplejwt", "accounts"]
 DATABASES = build_databases(SERVICE_NAME)
 SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Auth service"}

@@ -8,7 +8,7 @@ from commerce_core.settings.env import env
 SERVICE_NAME = "payment"
 BASE_DIR = Path(__file__).resolve().parent.parent
 ROOT_URLCONF = "config.urls"
-ASGI_APPLICATION = "config.asgi.application"
+WSGI_APPLICATION = "config.wsgi.application"
 INSTALLED_APPS = [*INSTALLED_APPS, "payments"]
 DATABASES = build_databases(SERVICE_NAME)
 SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Payment service"}

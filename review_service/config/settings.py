@@ -7,7 +7,7 @@ from commerce_core.settings.base import INSTALLED_APPS, SPECTACULAR_SETTINGS, bu
 SERVICE_NAME = "review"
 BASE_DIR = Path(__file__).resolve().parent.parent
 ROOT_URLCONF = "config.urls"
-ASGI_APPLICATION = "config.asgi.application"
+WSGI_APPLICATION = "config.wsgi.application"
 INSTALLED_APPS = [*INSTALLED_APPS, "reviews"]
 DATABASES = build_databases(SERVICE_NAME)
 SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Review service"}

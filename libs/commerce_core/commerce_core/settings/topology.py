@@ -11,6 +11,10 @@ class Project:
     directory: str     # the Django project's folder at the repository root
     default_port: int
     api_prefix: str    # the gateway routes this path prefix to the project ("" for the gateway)
+    #: How its web process is served: the gateway is ASGI (HTTP proxy and WebSockets);
+    #: the services are synchronous DRF apps, served by threads over WSGI, which spares
+    #: every request the thread hops of Django's ASGI handler.
+    interface: str = "wsgi"
 
     @property
     def port(self) -> int:
@@ -22,7 +26,7 @@ class Project:
         return env.str(f"{self.name.upper()}_SERVICE_URL", default=f"http://127.0.0.1:{self.port}")
 
 
-GATEWAY = Project("gateway", "gateway_project", 8000, "")
+GATEWAY = Project("gateway", "gateway_project", 8000, "", interface="asgi")
 SERVICES = (
     Project("auth", "auth_service", 8001, "/api/auth/"),
     Project("catalog", "catalog_service", 8002, "/api/catalog/"),

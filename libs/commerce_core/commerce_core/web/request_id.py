@@ -5,6 +5,8 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _WELL_FORMED = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
@@ -19,18 +21,46 @@ def well_formed_or_new(candidate: str | None) -> str:
 
 
 class RequestIdMiddleware:
+    """Takes the request id from the header (or makes one), exposes it to logs and
+    to the events published while handling the request, and returns it.
+
+    Both sync and async: a sync-only middleware would make Django's ASGI handler
+    hop between threads around the rest of the chain on every request."""
+
+    sync_capable = True
+    async_capable = True
+
     def __init__(self, get_response):
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
     def __call__(self, request):
-        request_id = well_formed_or_new(request.headers.get(REQUEST_ID_HEADER))
-        request.request_id = request_id
-        token = current_request_id.set(request_id)
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        token = self._enter(request)
         try:
             response = self.get_response(request)
         finally:
             current_request_id.reset(token)
-        response[REQUEST_ID_HEADER] = request_id
+        return self._leave(request, response)
+
+    async def _acall(self, request):
+        token = self._enter(request)
+        try:
+            response = await self.get_response(request)
+        finally:
+            current_request_id.reset(token)
+        return self._leave(request, response)
+
+    @staticmethod
+    def _enter(request):
+        request.request_id = well_formed_or_new(request.headers.get(REQUEST_ID_HEADER))
+        return current_request_id.set(request.request_id)
+
+    @staticmethod
+    def _leave(request, response):
+        response[REQUEST_ID_HEADER] = request.request_id
         return response
 
 
