@@ -28,7 +28,14 @@ def _bus(args):
     return bus.run(options)
 
 
-BENCHMARKS = {"gateway": _gateway, "bus": _bus}
+def _checkout(args):
+    from . import checkout
+
+    return checkout.run(checkout.Options(orders=args.orders, products=args.products, duration=args.duration,
+                                         rounds=args.rounds))
+
+
+BENCHMARKS = {"gateway": _gateway, "bus": _bus, "checkout": _checkout}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     bus.add_argument("--rate", type=float, default=200.0, help="events/s of the latency run (default 200)")
     bus.add_argument("--seconds", type=float, default=10.0, help="length of the latency run (default 10)")
     bus.add_argument("--events", type=int, default=2000, help="events of the throughput run (default 2000)")
+    checkout = parser.add_argument_group("checkout")
+    checkout.add_argument("--orders", type=int, default=200, help="orders of the latency run (default 200)")
+    checkout.add_argument("--products", type=int, default=1000, help="catalog size for the list run (default 1000)")
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
