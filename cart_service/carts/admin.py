@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Cart, CartItem, CustomerReplica, ProductReplica
+from .models import Cart, CartItem, ProductReplica
 
 
 class CartItemInline(admin.TabularInline):
@@ -44,13 +44,6 @@ class ReplicaAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(CustomerReplica)
-class CustomerReplicaAdmin(ReplicaAdmin):
-    list_display = ["user_id", "username", "email", "is_active", "as_of", "updated_at"]
-    list_filter = ["is_active"]
-    search_fields = ["user_id", "username", "email"]
 
 
 @admin.register(ProductReplica)

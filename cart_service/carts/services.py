@@ -4,7 +4,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from commerce_core.events.api import publish
 from commerce_core.events.contracts.cart import CartLine as CartLinePayload
@@ -12,7 +14,7 @@ from commerce_core.events.contracts.cart import CartUpdated
 from commerce_core.web.errors import ApplicationError, NotFound
 
 from . import selectors
-from .models import Cart, CartItem, CustomerReplica, ProductReplica
+from .models import Cart, CartItem, ProductReplica
 from .selectors import CartContents
 
 # --- replicas, fed by handlers.py ------------------------------------------------------
@@ -21,7 +23,8 @@ from .selectors import CartContents
 # row) and tolerant of order: a value is replaced only by one the publisher produced
 # later, judged by the envelope's `time`. Publishers stamp it inside the transaction
 # that made the change (the catalog after locking the product's row), so for one
-# product or user it follows the order of the changes themselves.
+# product it follows the order of the changes themselves. (Users are replicated by
+# commerce_core.customers, the same way.)
 
 
 def _is_newer(as_of: datetime, recorded: datetime | None) -> bool:
@@ -29,27 +32,8 @@ def _is_newer(as_of: datetime, recorded: datetime | None) -> bool:
 
 
 @transaction.atomic
-def customer_replica_record(*, user_id: int, username: str, email: str, as_of: datetime,
-                            is_active: bool | None = None) -> CustomerReplica:
-    """Store the user as auth published it at `as_of`, unless a later state is stored already.
-
-    `is_active` is None for `auth.user.registered`, which does not carry it: a new
-    user is active.
-    """
-    values = {"username": username, "email": email, "as_of": as_of}
-    if is_active is not None:
-        values["is_active"] = is_active
-    replica, created = CustomerReplica.objects.select_for_update().get_or_create(user_id=user_id, defaults=values)
-    if not created and _is_newer(as_of, replica.as_of):
-        for field, value in values.items():
-            setattr(replica, field, value)
-        replica.save()
-    return replica
-
-
-@transaction.atomic
 def product_replica_record(*, product_id: int, as_of: datetime, name: str | None = None,
-                           price: Decimal | None = None, stock: int | None = None) -> ProductReplica:
+                           price: Decimal | None = None, stock: int | None = None) -> None:
     """Store what a catalog event published at `as_of` says of a product.
 
     An unknown product gets a replica holding just that (say, a price that arrived
@@ -57,6 +41,12 @@ def product_replica_record(*, product_id: int, as_of: datetime, name: str | None
     marked it handled, so it would never come back. When the price moves, the carts
     holding the product are re-announced, since their totals moved with it.
     """
+    if _product_replica_record_in_one_statement(product_id=product_id, as_of=as_of, name=name,
+                                               price=price, stock=stock):
+        return
+    # Every other case (an event that overtook another or was overtaken, a first event
+    # other than the creation) locks the row, creating it if need be, and takes from the
+    # event only the values newer than the stored ones.
     replica, _ = ProductReplica.objects.select_for_update().get_or_create(product_id=product_id)
     old_price = replica.price
     changed = []
@@ -73,9 +63,51 @@ def product_replica_record(*, product_id: int, as_of: datetime, name: str | None
     if changed:
         replica.save(update_fields=[*changed, "updated_at"])
     if old_price is not None and replica.price != old_price:
-        for cart in selectors.carts_holding(product_id=product_id):
-            _cart_changed(cart)
-    return replica
+        _carts_holding_repriced(product_id)
+
+
+def _product_replica_record_in_one_statement(*, product_id: int, as_of: datetime, name: str | None,
+                                             price: Decimal | None, stock: int | None) -> bool:
+    """Record the common cases in one statement each, without reading the row first;
+    returns False, having written nothing, for any other case.
+
+    Order-tolerance is kept by the statements themselves: an UPDATE's WHERE clause
+    matches only a stored value older than the event (PostgreSQL re-checks it on the
+    newest row version when a concurrent write got there first), and an INSERT fails
+    where an earlier-arriving event already made the row. None of them writes
+    `is_deleted`, so a tombstone stays one.
+    """
+    known = ProductReplica.objects.filter(pk=product_id)
+    if name is None and price is None and stock is not None:
+        # `catalog.product.stock_changed`, published by every reservation: the hot path.
+        return bool(known.filter(Q(stock_as_of__isnull=True) | Q(stock_as_of__lt=as_of))
+                    .update(stock=stock, stock_as_of=as_of, updated_at=timezone.now()))
+    if name is None and stock is None and price is not None:
+        # `catalog.product.price_changed`. The carts are re-announced only when a stored
+        # price actually moves, and an UPDATE cannot say which value it replaced, so this
+        # one matches only an older stored price that differs; a first price, or a newer
+        # but equal one, goes the long way.
+        moved = (known.filter(price_as_of__lt=as_of).exclude(price=price)
+                 .update(price=price, price_as_of=as_of, updated_at=timezone.now()))
+        if moved:
+            _carts_holding_repriced(product_id)
+        return bool(moved)
+    if name is not None and price is not None and stock is not None:
+        # `catalog.product.created`, as a rule the first news of the product.
+        try:
+            with transaction.atomic():  # a savepoint, so a losing INSERT leaves the transaction usable
+                ProductReplica.objects.create(product_id=product_id, name=name, price=price, price_as_of=as_of,
+                                              stock=stock, stock_as_of=as_of)
+        except IntegrityError:
+            return False
+        return True
+    return False
+
+
+def _carts_holding_repriced(product_id: int) -> None:
+    """Announce anew each cart holding the product: its total moved with the price."""
+    for cart in selectors.carts_holding(product_id=product_id):
+        _cart_changed(cart)
 
 
 @transaction.atomic

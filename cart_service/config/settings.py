@@ -9,7 +9,7 @@ SERVICE_NAME = "cart"
 BASE_DIR = Path(__file__).resolve().parent.parent
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
-INSTALLED_APPS = [*INSTALLED_APPS, "carts", "orders"]
+INSTALLED_APPS = [*INSTALLED_APPS, "commerce_core.customers", "carts", "orders"]
 DATABASES = build_databases(SERVICE_NAME)
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,

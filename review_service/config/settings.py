@@ -8,6 +8,6 @@ SERVICE_NAME = "review"
 BASE_DIR = Path(__file__).resolve().parent.parent
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
-INSTALLED_APPS = [*INSTALLED_APPS, "reviews"]
+INSTALLED_APPS = [*INSTALLED_APPS, "commerce_core.customers", "reviews"]
 DATABASES = build_databases(SERVICE_NAME)
 SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Review service"}

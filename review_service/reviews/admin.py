@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CustomerReplica, ProductReplica, Purchase, Review
+from .models import ProductReplica, Purchase, Review
 
 
 @admin.register(Review)
@@ -25,13 +25,6 @@ class ReplicaAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(CustomerReplica)
-class CustomerReplicaAdmin(ReplicaAdmin):
-    list_display = ["user_id", "username", "email", "is_active", "as_of", "updated_at"]
-    list_filter = ["is_active"]
-    search_fields = ["user_id", "username", "email"]
 
 
 @admin.register(ProductReplica)

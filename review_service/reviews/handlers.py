@@ -1,32 +1,13 @@
-"""Events the review service subscribes to: it learns of users, products and purchases
-only from these.
+"""Events the review service subscribes to: it learns of products and purchases only
+from these, and of users from the ones commerce_core.customers handles.
 
 Each handler runs once per event id (the inbox sees to that); the services it calls
 are also idempotent and order-tolerant in effect (see services.py)."""
-from datetime import datetime
-
 from commerce_core.events.api import Envelope, handles
-from commerce_core.events.contracts.auth import UserRegistered, UserUpdated
 from commerce_core.events.contracts.catalog import ProductCreated, ProductDeleted
 from commerce_core.events.contracts.orders import OrderPaid
 
 from . import services
-
-
-def _published_at(envelope: Envelope) -> datetime:
-    return datetime.fromisoformat(envelope.time)
-
-
-@handles(UserRegistered)
-def record_registered_customer(event: UserRegistered, envelope: Envelope) -> None:
-    services.customer_replica_record(user_id=event.user_id, username=event.username, email=event.email,
-                                     as_of=_published_at(envelope))
-
-
-@handles(UserUpdated)
-def record_updated_customer(event: UserUpdated, envelope: Envelope) -> None:
-    services.customer_replica_record(user_id=event.user_id, username=event.username, email=event.email,
-                                     is_active=event.is_active, as_of=_published_at(envelope))
 
 
 @handles(ProductCreated)

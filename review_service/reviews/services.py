@@ -1,7 +1,5 @@
 """Writes of the review service: the replicas that events keep up to date, and the
 reviews customers write. Each runs in one transaction with the events it publishes."""
-from datetime import datetime
-
 from django.db import IntegrityError, transaction
 
 from commerce_core.events.api import publish
@@ -9,33 +7,14 @@ from commerce_core.events.contracts.reviews import ReviewCreated
 from commerce_core.web.errors import ApplicationError, Conflict
 
 from . import selectors
-from .models import CustomerReplica, ProductReplica, Purchase, Review
+from .models import ProductReplica, Purchase, Review
 
 # --- replicas, fed by handlers.py ------------------------------------------------------
 #
-# Every upsert is idempotent in effect and tolerant of order. Customers: a state is
-# replaced only by one auth published later (the envelope's `time`). Products: each
-# field comes from one event type only (the name from `created`, the tombstone from
-# `deleted`), so there is nothing to order and a plain upsert of that field suffices.
-
-
-@transaction.atomic
-def customer_replica_record(*, user_id: int, username: str, email: str, as_of: datetime,
-                            is_active: bool | None = None) -> CustomerReplica:
-    """Store the user as auth published it at `as_of`, unless a later state is stored already.
-
-    `is_active` is None for `auth.user.registered`, which does not carry it: a new
-    user is active.
-    """
-    values = {"username": username, "email": email, "as_of": as_of}
-    if is_active is not None:
-        values["is_active"] = is_active
-    replica, created = CustomerReplica.objects.select_for_update().get_or_create(user_id=user_id, defaults=values)
-    if not created and as_of > replica.as_of:
-        for field, value in values.items():
-            setattr(replica, field, value)
-        replica.save()
-    return replica
+# Every upsert is idempotent in effect and tolerant of order: each field comes from
+# one event type only (the name from `created`, the tombstone from `deleted`), so
+# there is nothing to order and a plain upsert of that field suffices. (Users are
+# replicated by commerce_core.customers.)
 
 
 @transaction.atomic

@@ -14,20 +14,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='CustomerReplica',
-            fields=[
-                ('user_id', models.PositiveBigIntegerField(primary_key=True, serialize=False)),
-                ('username', models.CharField(max_length=150)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('is_active', models.BooleanField(default=True)),
-                ('as_of', models.DateTimeField()),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-            ],
-            options={
-                'ordering': ['user_id'],
-            },
-        ),
-        migrations.CreateModel(
             name='ProductReplica',
             fields=[
                 ('product_id', models.PositiveBigIntegerField(primary_key=True, serialize=False)),

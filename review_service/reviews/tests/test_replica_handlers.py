@@ -3,11 +3,12 @@ from decimal import Decimal
 
 import pytest
 
+from commerce_core.customers.models import CustomerReplica
 from commerce_core.events.api import Envelope
-from commerce_core.events.contracts.auth import UserRegistered, UserUpdated
+from commerce_core.events.contracts.auth import UserRegistered
 from commerce_core.events.contracts.catalog import ProductCreated, ProductDeleted
 from commerce_core.events.models import InboxMessage
-from reviews.models import CustomerReplica, ProductReplica
+from reviews.models import ProductReplica
 
 pytestmark = pytest.mark.django_db
 
@@ -51,33 +52,6 @@ def test_delivering_the_same_event_twice_changes_nothing_the_second_time(deliver
     assert InboxMessage.objects.filter(event_id=body["id"]).count() == 1
 
 
-def test_a_registered_user_becomes_an_active_customer_replica(deliver):
+def test_users_are_replicated_as_customers_by_the_shared_app(deliver):
     deliver(UserRegistered(user_id=3, username="ann", email="ann@example.com"))
-    replica = CustomerReplica.objects.get(pk=3)
-    assert (replica.username, replica.email, replica.is_active) == ("ann", "ann@example.com", True)
-
-
-def test_a_user_update_changes_the_customer_replica(deliver):
-    deliver(UserRegistered(user_id=3, username="ann", email="ann@example.com"))
-    deliver(UserUpdated(user_id=3, username="annie", email="ann@example.org", is_active=False))
-    replica = CustomerReplica.objects.get(pk=3)
-    assert (replica.username, replica.email, replica.is_active) == ("annie", "ann@example.org", False)
-
-
-def test_a_registration_arriving_after_a_later_update_is_ignored(deliver):
-    registered = envelope(UserRegistered(user_id=3, username="ann", email="ann@example.com"))
-    updated = envelope(UserUpdated(user_id=3, username="annie", email="ann@example.org", is_active=False),
-                       seconds_later=1)
-    deliver(updated)
-    deliver(registered)
-    replica = CustomerReplica.objects.get(pk=3)
-    assert (replica.username, replica.is_active) == ("annie", False)
-
-
-def test_a_redelivered_user_update_is_skipped(deliver):
-    body = envelope(UserUpdated(user_id=3, username="ann", email="ann@example.com", is_active=True))
-    deliver(body)
-    first = CustomerReplica.objects.values().get(pk=3)
-    deliver(body)
-    assert CustomerReplica.objects.values().get(pk=3) == first
-    assert InboxMessage.objects.filter(event_id=body["id"]).count() == 1
+    assert CustomerReplica.objects.filter(pk=3, username="ann", is_active=True).exists()
