@@ -31,6 +31,7 @@ def main() -> None:
 
     django.setup()
     from carts.models import ProductReplica
+
     from commerce_core.events.models import InboxMessage
 
     inbox = InboxMessage.objects.filter(event_type=EVENT_TYPE)

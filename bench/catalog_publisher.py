@@ -35,9 +35,9 @@ def main() -> None:
     import django
 
     django.setup()
+    from catalog.services import product_create
     from django.db import transaction
 
-    from catalog.services import product_create
     from commerce_core.events.models import OutboxMessage
 
     def create(index: int) -> tuple[int, float, float]:

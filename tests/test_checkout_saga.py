@@ -5,9 +5,19 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import httpx
-
-from journeys import (EventSocket, add_to_cart, checkout, create_product, envelope_of, eventually, final_order, http,
-                      log_in_as_operator, publish_raw, register_and_log_in)
+from journeys import (
+    EventSocket,
+    add_to_cart,
+    checkout,
+    create_product,
+    envelope_of,
+    eventually,
+    final_order,
+    http,
+    log_in_as_operator,
+    publish_raw,
+    register_and_log_in,
+)
 
 PRIVATE_EVENTS = ("order.status_changed", "payment.succeeded", "payment.failed", "cart.updated")
 

@@ -1,6 +1,5 @@
 """The gateway as the one public entry point: identity, request ids, errors, docs."""
 import httpx
-
 from journeys import EventSocket, http, register_and_log_in
 
 

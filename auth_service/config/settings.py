@@ -2,8 +2,15 @@
 from pathlib import Path
 
 from commerce_core.settings.base import *  # noqa: F403
-from commerce_core.settings.base import (ACCESS_TOKEN_LIFETIME, INSTALLED_APPS, JWT_ALGORITHM, JWT_SECRET,
-                                         REFRESH_TOKEN_LIFETIME, SPECTACULAR_SETTINGS, build_databases)
+from commerce_core.settings.base import (
+                                         ACCESS_TOKEN_LIFETIME,
+                                         INSTALLED_APPS,
+                                         JWT_ALGORITHM,
+                                         JWT_SECRET,
+                                         REFRESH_TOKEN_LIFETIME,
+                                         SPECTACULAR_SETTINGS,
+                                         build_databases,
+)
 
 SERVICE_NAME = "auth"
 BASE_DIR = Path(__file__).resolve().parent.parent

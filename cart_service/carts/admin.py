@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from commerce_core.web.admin import ReadOnlyAdmin
+
 from .models import Cart, CartItem, ProductReplica
 
 
@@ -35,19 +37,8 @@ class CartItemAdmin(admin.ModelAdmin):
 
 # Replicas are written by event handlers only; the admin shows them read-only so an
 # operator can compare them with their source without drifting from it.
-class ReplicaAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ProductReplica)
-class ProductReplicaAdmin(ReplicaAdmin):
+class ProductReplicaAdmin(ReadOnlyAdmin):
     list_display = ["product_id", "name", "price", "stock", "is_deleted", "price_as_of", "stock_as_of", "updated_at"]
     list_filter = ["is_deleted"]
     search_fields = ["product_id", "name"]

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from carts import services as cart_services
+from carts.models import Cart, CartItem
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import status as http_status
 
-from carts import services as cart_services
-from carts.models import Cart, CartItem
 from commerce_core.events.api import publish
 from commerce_core.events.contracts.cart import CartLine
 from commerce_core.events.contracts.orders import OrderCancelled, OrderPaid, OrderPlaced, OrderStatusChanged

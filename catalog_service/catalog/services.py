@@ -6,7 +6,12 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from commerce_core.events.api import publish
-from commerce_core.events.contracts.catalog import ProductCreated, ProductDeleted, ProductPriceChanged, ProductStockChanged
+from commerce_core.events.contracts.catalog import (
+    ProductCreated,
+    ProductDeleted,
+    ProductPriceChanged,
+    ProductStockChanged,
+)
 from commerce_core.web.errors import ApplicationError, Conflict
 
 from .models import Category, Product

@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from catalog.models import Product
 from django.db import transaction
 
-from catalog.models import Product
 from commerce_core.events.api import publish
 from commerce_core.events.contracts.cart import CartLine
 from commerce_core.events.contracts.catalog import ProductStockChanged

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import path
+from edge import views
 
 from commerce_core.web.urls import handler400, handler404, handler500  # noqa: F401
-from edge import views
 
 # Paths under a service's prefix (/api/auth/, /api/catalog/, ...) never reach these
 # patterns: proxy/app.py forwards them before Django sees them.

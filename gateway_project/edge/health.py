@@ -9,11 +9,11 @@ import weakref
 
 import redis.asyncio as aioredis
 from django.conf import settings
+from proxy import client
+from proxy.connection import UpstreamTimeout
 
 from commerce_core.events.worker_support import heartbeat_key
 from commerce_core.settings.topology import PROJECTS, SERVICES, Project
-from proxy import client
-from proxy.connection import UpstreamTimeout
 
 OK = "ok"
 

@@ -19,9 +19,9 @@ import logging
 import time
 
 from django.conf import settings
+from proxy import client
 
 from commerce_core.settings.topology import SERVICES, Project
-from proxy import client
 
 logger = logging.getLogger(__name__)
 

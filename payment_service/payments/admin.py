@@ -3,21 +3,11 @@ services.py. The one write is the "Refund" action, which goes through
 `services.payment_refund` and so publishes `payment.refunded` like any refund."""
 from django.contrib import admin, messages
 
+from commerce_core.web.admin import ReadOnlyAdmin
 from commerce_core.web.errors import ApplicationError
 
 from . import services
 from .models import Payment, SimulatedProviderOperation
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Payment)

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from commerce_core.web.admin import ReadOnlyAdmin
+
 from .models import ProductReplica, Purchase, Review
 
 
@@ -16,19 +18,8 @@ class ReviewAdmin(admin.ModelAdmin):
 
 # Replicas are written by event handlers only; the admin shows them read-only so an
 # operator can compare them with their source without drifting from it.
-class ReplicaAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ProductReplica)
-class ProductReplicaAdmin(ReplicaAdmin):
+class ProductReplicaAdmin(ReadOnlyAdmin):
     list_display = ["product_id", "name", "is_deleted", "updated_at"]
     list_filter = ["is_deleted"]
     search_fields = ["product_id", "name"]
@@ -36,7 +27,7 @@ class ProductReplicaAdmin(ReplicaAdmin):
 
 # Purchases come from `order.paid` only; like the replicas they are read-only here.
 @admin.register(Purchase)
-class PurchaseAdmin(ReplicaAdmin):
+class PurchaseAdmin(ReadOnlyAdmin):
     list_display = ["id", "user_id", "product_id", "order_id", "created_at"]
     list_filter = [("created_at", admin.DateFieldListFilter)]
     search_fields = ["=user_id", "=product_id", "=order_id"]

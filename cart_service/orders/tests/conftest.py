@@ -1,6 +1,6 @@
 import pytest
-
 from carts.services import cart_item_add
+
 from orders import services
 
 

@@ -1,9 +1,9 @@
 from decimal import Decimal
 
 import pytest
-
 from carts.models import ProductReplica
 from carts.services import cart_item_add
+
 from commerce_core.events.contracts.catalog import ProductPriceChanged, ProductStockChanged
 from commerce_core.events.models import OutboxMessage
 from orders.models import IdempotencyRecord, Order, OrderLine

@@ -1,9 +1,9 @@
 from datetime import timedelta
 
 import pytest
+from carts.services import cart_item_add
 from django.utils import timezone
 
-from carts.services import cart_item_add
 from orders import services
 from orders.models import Order
 

@@ -4,10 +4,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
-
 from carts.models import CartItem
 from carts.services import cart_item_add
+from django.utils import timezone
+
 from commerce_core.events.api import Envelope
 from commerce_core.events.contracts.inventory import StockRejected
 from commerce_core.events.contracts.payments import PaymentFailed, PaymentSucceeded

@@ -3,9 +3,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from carts.services import cart_item_add
 from django.utils import timezone
 
-from carts.services import cart_item_add
 from commerce_core.events.models import OutboxMessage
 from commerce_core.events.periodic import registered_jobs
 from orders import jobs, services

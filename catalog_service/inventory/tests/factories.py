@@ -3,6 +3,7 @@ import itertools
 from decimal import Decimal
 
 from catalog.models import Product
+
 from commerce_core.events.contracts.cart import CartLine
 from commerce_core.events.contracts.orders import OrderCancelled, OrderPlaced
 from commerce_core.events.contracts.payments import PaymentSucceeded

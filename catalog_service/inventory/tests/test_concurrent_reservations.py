@@ -14,9 +14,9 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from catalog.models import Product
 from django.db import connection
 
-from catalog.models import Product
 from commerce_core.events.consumer import deliver
 from commerce_core.events.envelope import Envelope
 from commerce_core.events.models import InboxMessage, OutboxMessage

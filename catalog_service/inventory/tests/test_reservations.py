@@ -3,8 +3,8 @@ the order is paid or given back when it is cancelled, once per order."""
 from decimal import Decimal
 
 import pytest
-
 from catalog.models import Product
+
 from commerce_core.events.api import Envelope
 from commerce_core.events.models import OutboxMessage
 from inventory.models import StockReservation

@@ -3,11 +3,11 @@ gateway's complete ASGI application."""
 import json
 
 import pytest
+from conftest import StubResponse
+from proxy.pool import close_pools
 
 from commerce_core.settings.topology import PROJECTS, SERVICES
-from conftest import StubResponse
 from edge.schema import forget_cached_schema
-from proxy.pool import close_pools
 
 pytestmark = pytest.mark.anyio
 

@@ -1,7 +1,7 @@
 import pytest
+from conftest import StubResponse
 
 from commerce_core.identity.gateway_identity import verify_identity
-from conftest import StubResponse
 
 pytestmark = pytest.mark.anyio
 

@@ -2,7 +2,6 @@ import asyncio
 import time
 
 import pytest
-
 from conftest import StubResponse
 
 pytestmark = pytest.mark.anyio

@@ -3,11 +3,11 @@ from decimal import Decimal
 
 import pytest
 from channels.routing import URLRouter
+from conftest import WebsocketCommunicator
 
 from commerce_core.events.contracts.cart import CartUpdated
 from commerce_core.events.contracts.catalog import ProductCreated
 from commerce_core.events.envelope import Envelope
-from conftest import WebsocketCommunicator
 from push.fanout import dispatch
 from push.routing import websocket_urlpatterns
 

@@ -1,10 +1,9 @@
 """`manage.py seed_demo_data`: a customer to try the shop with (`make run` runs it)."""
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts import services
 from commerce_core.settings.env import env
 from commerce_core.web.errors import ApplicationError
-
-from accounts import services
 
 
 class Command(BaseCommand):

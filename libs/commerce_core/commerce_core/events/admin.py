@@ -1,19 +1,18 @@
 from django.contrib import admin, messages
 
+from ..web.admin import ReadOnlyAdmin
 from .consumer import replay
 from .models import DeadLetter, InboxMessage, OutboxMessage
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+class EventRecordAdmin(ReadOnlyAdmin):
+    # Old records may be pruned by hand; none may be written.
+    def has_delete_permission(self, request, obj=None):
+        return True
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReadOnlyAdmin):
+class OutboxMessageAdmin(EventRecordAdmin):
     list_display = ["event_type", "subject", "event_id", "correlation_id", "created_at", "sent_at", "send_attempts"]
     list_filter = ["event_type", ("sent_at", admin.EmptyFieldListFilter)]
     search_fields = ["=subject", "event_id", "correlation_id", "event_type"]
@@ -21,7 +20,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(InboxMessage)
-class InboxMessageAdmin(ReadOnlyAdmin):
+class InboxMessageAdmin(EventRecordAdmin):
     list_display = ["event_type", "subject", "event_id", "handler", "source", "correlation_id", "processed_at"]
     list_filter = ["event_type", "source", "handler"]
     search_fields = ["=subject", "event_id", "correlation_id"]
@@ -29,7 +28,7 @@ class InboxMessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DeadLetter)
-class DeadLetterAdmin(ReadOnlyAdmin):
+class DeadLetterAdmin(EventRecordAdmin):
     list_display = ["created_at", "event_type", "subject", "event_id", "handler", "attempts", "malformed", "replayed_at"]
     list_filter = ["event_type", "malformed", ("replayed_at", admin.EmptyFieldListFilter)]
     search_fields = ["=subject", "event_id", "handler", "error"]

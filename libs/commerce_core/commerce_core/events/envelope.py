@@ -11,7 +11,7 @@ when present) are CloudEvents extension attributes.
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
@@ -50,7 +50,7 @@ class Envelope:
             id=str(uuid.uuid4()),
             source=f"/{source}",
             type=event.event_type,
-            time=datetime.now(timezone.utc).isoformat(),
+            time=datetime.now(UTC).isoformat(),
             data=json.loads(event.model_dump_json()),
             dataschema=dataschema_for(event.event_type, event.version),
             subject=event.subject(),

@@ -86,11 +86,10 @@ class SentMarks:
         return len(batch)
 
     def _run(self) -> None:
-        try:
-            while not self._wake.wait(self.FLUSH_INTERVAL_SECONDS):
-                self.flush()
-        finally:
-            connection.close()
+        while not self._wake.wait(self.FLUSH_INTERVAL_SECONDS):
+            if self.flush():
+                # This thread's own connection; not held open between bursts.
+                connection.close()
 
 
 sent_marks = SentMarks()

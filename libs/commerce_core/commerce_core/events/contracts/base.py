@@ -1,10 +1,10 @@
-from enum import Enum
+from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 
-class Audience(str, Enum):
+class Audience(StrEnum):
     """Who may see an event pushed to WebSocket clients."""
 
     INTERNAL = "internal"  # services only, never pushed

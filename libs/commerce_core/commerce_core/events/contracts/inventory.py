@@ -1,9 +1,9 @@
 """Stock reservation for an order, decided by the catalog for all lines at once."""
 from decimal import Decimal
 
+from .base import event_contract
 from .cart import CartLine
 from .orders import OrderEvent
-from .base import event_contract
 
 
 @event_contract("stock.reserved")

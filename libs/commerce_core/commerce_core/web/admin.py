@@ -1,0 +1,16 @@
+from django.contrib import admin
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that only events or the service layer write (replicas, payments,
+    the bus's own tables): operators look and search, and change nothing by hand,
+    because a hand edit would disagree with what the other services were told."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
