@@ -20,3 +20,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not Django's shared in-memory database: the embedded worker's threads
     # write beside the test, which needs SQLite's file locking and busy timeout.
     DATABASES["default"]["TEST"] = {"NAME": str(LOCAL_STATE_DIR / f"test_bustest_{os.getpid()}.sqlite3")}
+
+# The embedded worker's pool threads must not keep connections past their task, or
+# the test database cannot be dropped at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
