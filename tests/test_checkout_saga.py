@@ -65,11 +65,14 @@ def test_a_paid_checkout_empties_the_cart_takes_the_stock_and_is_pushed_only_to_
 
 
 def test_a_declined_card_fails_the_order_keeps_the_cart_and_gives_the_stock_back(platform):
-    with http(platform) as client, EventSocket(platform.ws_url) as buyer_socket:
-        buyer = register_and_log_in(client)
+    with http(platform) as client, EventSocket(platform.ws_url) as buyer_socket, \
+            EventSocket(platform.ws_url) as other_socket:
+        buyer, other = register_and_log_in(client), register_and_log_in(client)
         operator = log_in_as_operator(client)
         buyer_socket.authenticate(buyer)
         buyer_socket.subscribe(*PRIVATE_EVENTS)
+        other_socket.authenticate(other)
+        other_socket.subscribe(*PRIVATE_EVENTS)
         lamp = create_product(client, operator, name="Lamp", price="20.00", stock=3)
         add_to_cart(client, buyer, lamp["id"], 2)
 
@@ -77,10 +80,45 @@ def test_a_declined_card_fails_the_order_keeps_the_cart_and_gives_the_stock_back
 
         failed = buyer_socket.next_event("payment.failed", where=lambda d: d["order_id"] == order_id, timeout=30)
         assert failed["data"]["reason"]
+        buyer_socket.next_event("order.status_changed", where=lambda d: d["order_id"] == order_id and d["status"] == "failed")
+        other_socket.assert_no_event("payment.failed", within=1)
+        other_socket.assert_no_event("order.status_changed", within=0.5)
         assert final_order(client, buyer, order_id)["status"] == "failed"
         cart = client.get("/api/cart/", headers=buyer.headers).json()
         assert [(i["product_id"], i["quantity"]) for i in cart["items"]] == [(lamp["id"], 2)]
         assert eventually(lambda: product_stock(client, lamp["id"]) == 3), "the reserved stock was not released"
+
+
+def test_an_order_the_catalog_cannot_fill_is_cancelled_and_the_buyer_is_told(platform):
+    with http(platform) as client, EventSocket(platform.ws_url) as buyer_socket, \
+            EventSocket(platform.ws_url) as other_socket:
+        buyer, other = register_and_log_in(client), register_and_log_in(client)
+        operator = log_in_as_operator(client)
+        buyer_socket.authenticate(buyer)
+        buyer_socket.subscribe(*PRIVATE_EVENTS)
+        other_socket.authenticate(other)
+        other_socket.subscribe(*PRIVATE_EVENTS)
+        clock = create_product(client, operator, name="Clock", price="45.00", stock=2)
+        add_to_cart(client, buyer, clock["id"], 2)
+
+        # With the cart's worker down, its replica still believes in the stock the
+        # operator has just sold elsewhere, so it accepts the order; the catalog, which
+        # decides, rejects it. The cart hears of both once its worker is back.
+        platform.platform.stop_process("cart-worker")
+        try:
+            patched = client.patch(f"/api/catalog/products/{clock['id']}/", json={"stock": 1}, headers=operator.headers)
+            assert patched.status_code == 200, patched.text
+            order_id = checkout(client, buyer, "tok_visa")["order_id"]
+        finally:
+            platform.platform.start_process("cart-worker")
+
+        cancelled = buyer_socket.next_event("order.status_changed", timeout=30,
+                                            where=lambda d: d["order_id"] == order_id and d["status"] != "pending")
+        assert cancelled["data"]["status"] == "cancelled"
+        other_socket.assert_no_event("order.status_changed", within=1)
+        assert final_order(client, buyer, order_id)["status"] == "cancelled"
+        assert product_stock(client, clock["id"]) == 1
+        assert client.get("/api/payments/", headers=buyer.headers).json()["results"][0]["status"] == "cancelled"
 
 
 def test_twenty_concurrent_checkouts_for_the_last_five_units_sell_exactly_five(platform):

@@ -149,3 +149,16 @@ def test_a_customer_cannot_change_or_delete_a_product(customer_client, make_prod
                                  format="json").status_code == 403
     assert customer_client.delete(f"/api/catalog/products/{product.pk}/").status_code == 403
     assert Product.objects.get().price == Decimal("10.00")
+
+
+def test_the_request_id_travels_on_the_events_the_request_publishes(api_client, as_principal, principal_factory,
+                                                                     django_capture_on_commit_callbacks):
+    as_principal(api_client, principal_factory(is_staff=True))
+    with django_capture_on_commit_callbacks(execute=False):
+        response = api_client.post("/api/catalog/products/", {"name": "Mug", "price": "2.00"}, format="json",
+                                   HTTP_X_REQUEST_ID="trace-0123456789")
+    assert response["X-Request-ID"] == "trace-0123456789"
+    outbox = OutboxMessage.objects.get()
+    assert outbox.correlation_id == "trace-0123456789"
+    assert outbox.envelope["correlationid"] == "trace-0123456789"
+    assert outbox.envelope["subject"] == f"product/{response.json()['id']}"
