@@ -4,8 +4,12 @@ Fixtures:
 - `api_client`: a DRF APIClient.
 - `as_principal(client, principal)` / `principal_factory`: make the client's requests
   carry a gateway-signed identity, as if they came through the gateway.
+- `api_client_factory` / `customer`: a new signed-in customer's client (its
+  `.principal` says who it is).
 - `deliver`: run this process's handlers on an event exactly as the worker would
   (inbox, retries accounting, dead letters), without a broker.
+- `catalog_product`: announce a product the way the catalog does (through
+  `deliver`); returns its id.
 """
 import itertools
 
@@ -48,6 +52,24 @@ def as_principal(settings):
     return sign
 
 
+@pytest.fixture
+def api_client_factory(as_principal, principal_factory):
+    """A new signed-in customer's API client at each call; `client.principal` is who it is."""
+    from rest_framework.test import APIClient
+
+    def make():
+        client = APIClient()
+        client.principal = principal_factory()
+        return as_principal(client, client.principal)
+
+    return make
+
+
+@pytest.fixture
+def customer(api_client_factory):
+    return api_client_factory()
+
+
 class _FakeTaskRequest:
     def __init__(self, retries: int):
         self.retries = retries
@@ -83,3 +105,21 @@ def deliver(django_capture_on_commit_callbacks):
 
     run.RetryRequested = RetryRequested
     return run
+
+
+_product_ids = itertools.count(500)
+
+
+@pytest.fixture
+def catalog_product(deliver):
+    """Announce a product the way the catalog does; returns its id."""
+    from decimal import Decimal
+
+    from commerce_core.events.contracts.catalog import ProductCreated
+
+    def announce(*, price: str = "10.00", stock: int = 10, name: str = "Mug") -> int:
+        product_id = next(_product_ids)
+        deliver(ProductCreated(product_id=product_id, name=name, price=Decimal(price), stock=stock))
+        return product_id
+
+    return announce
