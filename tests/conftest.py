@@ -92,3 +92,20 @@ def platform(tmp_path_factory) -> RunningPlatform:
 def pytest_terminal_summary(terminalreporter):
     for path in _log_files:
         terminalreporter.write_line(f"platform output: {path}")
+
+
+@pytest.fixture
+def listen(platform):
+    """`listen(customer, *events)`: a WebSocket authenticated as `customer` and
+    subscribed to `events`, closed when the test ends."""
+    from journeys import EventSocket
+
+    sockets = []
+
+    def open_socket(customer, *events):
+        sockets.append(EventSocket.listening_as(platform.ws_url, customer, *events))
+        return sockets[-1]
+
+    yield open_socket
+    for socket in sockets:
+        socket.close()

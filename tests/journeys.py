@@ -78,6 +78,14 @@ class EventSocket:
         # events may arrive in any order, so none is thrown away.
         self._pending: list[dict] = []
 
+    @classmethod
+    def listening_as(cls, url: str, customer: Customer, *events: str) -> EventSocket:
+        """A socket authenticated as `customer` and subscribed to `events`."""
+        socket = cls(url)
+        assert socket.authenticate(customer)["type"] == "authenticated"
+        assert socket.subscribe(*events)["type"] == "subscribed"
+        return socket
+
     def send(self, frame: dict | str) -> None:
         self.connection.send(frame if isinstance(frame, str) else json.dumps(frame))
 

@@ -26,15 +26,12 @@ def product_stock(client, product_id) -> int:
     return client.get(f"/api/catalog/products/{product_id}/").json()["stock"]
 
 
-def test_a_paid_checkout_empties_the_cart_takes_the_stock_and_is_pushed_only_to_the_buyer(platform):
-    with http(platform) as client, EventSocket(platform.ws_url) as buyer_socket, \
-            EventSocket(platform.ws_url) as other_socket:
+def test_a_paid_checkout_empties_the_cart_takes_the_stock_and_is_pushed_only_to_the_buyer(platform, listen):
+    with http(platform) as client:
         buyer, other = register_and_log_in(client), register_and_log_in(client)
         operator = log_in_as_operator(client)
-        buyer_socket.authenticate(buyer)
-        other_socket.authenticate(other)
-        buyer_socket.subscribe(*PRIVATE_EVENTS)
-        other_socket.subscribe(*PRIVATE_EVENTS)
+        buyer_socket = listen(buyer, *PRIVATE_EVENTS)
+        other_socket = listen(other, *PRIVATE_EVENTS)
 
         kettle = create_product(client, operator, name="Kettle", price="30.00", stock=5)
         cups = create_product(client, operator, name="Cups", price="4.25", stock=10)
@@ -64,15 +61,12 @@ def test_a_paid_checkout_empties_the_cart_takes_the_stock_and_is_pushed_only_to_
         assert client.get("/api/payments/", headers=other.headers).json()["results"] == []
 
 
-def test_a_declined_card_fails_the_order_keeps_the_cart_and_gives_the_stock_back(platform):
-    with http(platform) as client, EventSocket(platform.ws_url) as buyer_socket, \
-            EventSocket(platform.ws_url) as other_socket:
+def test_a_declined_card_fails_the_order_keeps_the_cart_and_gives_the_stock_back(platform, listen):
+    with http(platform) as client:
         buyer, other = register_and_log_in(client), register_and_log_in(client)
         operator = log_in_as_operator(client)
-        buyer_socket.authenticate(buyer)
-        buyer_socket.subscribe(*PRIVATE_EVENTS)
-        other_socket.authenticate(other)
-        other_socket.subscribe(*PRIVATE_EVENTS)
+        buyer_socket = listen(buyer, *PRIVATE_EVENTS)
+        other_socket = listen(other, *PRIVATE_EVENTS)
         lamp = create_product(client, operator, name="Lamp", price="20.00", stock=3)
         add_to_cart(client, buyer, lamp["id"], 2)
 
@@ -89,15 +83,12 @@ def test_a_declined_card_fails_the_order_keeps_the_cart_and_gives_the_stock_back
         assert eventually(lambda: product_stock(client, lamp["id"]) == 3), "the reserved stock was not released"
 
 
-def test_an_order_the_catalog_cannot_fill_is_cancelled_and_the_buyer_is_told(platform):
-    with http(platform) as client, EventSocket(platform.ws_url) as buyer_socket, \
-            EventSocket(platform.ws_url) as other_socket:
+def test_an_order_the_catalog_cannot_fill_is_cancelled_and_the_buyer_is_told(platform, listen):
+    with http(platform) as client:
         buyer, other = register_and_log_in(client), register_and_log_in(client)
         operator = log_in_as_operator(client)
-        buyer_socket.authenticate(buyer)
-        buyer_socket.subscribe(*PRIVATE_EVENTS)
-        other_socket.authenticate(other)
-        other_socket.subscribe(*PRIVATE_EVENTS)
+        buyer_socket = listen(buyer, *PRIVATE_EVENTS)
+        other_socket = listen(other, *PRIVATE_EVENTS)
         clock = create_product(client, operator, name="Clock", price="45.00", stock=2)
         add_to_cart(client, buyer, clock["id"], 2)
 
@@ -148,12 +139,11 @@ def test_twenty_concurrent_checkouts_for_the_last_five_units_sell_exactly_five(p
         assert product_stock(client, last_units["id"]) == 0
 
 
-def test_redelivered_and_repeated_saga_events_change_nothing(platform):
-    with http(platform) as client, EventSocket(platform.ws_url) as buyer_socket:
+def test_redelivered_and_repeated_saga_events_change_nothing(platform, listen):
+    with http(platform) as client:
         buyer = register_and_log_in(client)
         operator = log_in_as_operator(client)
-        buyer_socket.authenticate(buyer)
-        buyer_socket.subscribe(*PRIVATE_EVENTS)
+        buyer_socket = listen(buyer, *PRIVATE_EVENTS)
         vase = create_product(client, operator, name="Vase", price="15.00", stock=4)
         add_to_cart(client, buyer, vase["id"], 1)
         order_id = checkout(client, buyer, "tok_visa")["order_id"]
