@@ -7,4 +7,3 @@ Consuming side:   `@handles(SomeEvent)` on a function in an app's `handlers.py`.
 
 See docs/event-bus.md for why it is built this way.
 """
-default_app_config = "commerce_core.events.apps.EventsConfig"
