@@ -2,6 +2,7 @@
 
 Exit status 0 when every selected benchmark ran (whatever its figures) or was
 skipped with a note; 1 when one could not run."""
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,9 @@ def _bus(args):
 def _checkout(args):
     from . import checkout
 
-    return checkout.run(checkout.Options(orders=args.orders, products=args.products, duration=args.duration,
-                                         rounds=args.rounds))
+    return checkout.run(
+        checkout.Options(orders=args.orders, products=args.products, duration=args.duration, rounds=args.rounds)
+    )
 
 
 BENCHMARKS = {"gateway": _gateway, "bus": _bus, "checkout": _checkout}
@@ -44,8 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     gateway = parser.add_argument_group("gateway")
     gateway.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run (default 5)")
     gateway.add_argument("--rounds", type=int, default=3, help="wrk runs per target (default 3)")
-    gateway.add_argument("--latency-seconds", type=float, default=24.0,
-                         help="seconds of the open-loop latency run (default 24)")
+    gateway.add_argument(
+        "--latency-seconds", type=float, default=24.0, help="seconds of the open-loop latency run (default 24)"
+    )
     bus = parser.add_argument_group("bus")
     bus.add_argument("--rate", type=float, default=200.0, help="events/s of the latency run (default 200)")
     bus.add_argument("--seconds", type=float, default=10.0, help="length of the latency run (default 10)")
@@ -80,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         table.notes.append(
             f"Wall time {time.monotonic() - started:.0f} s. Load average (1 min) {load_before:.1f} before, "
             f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} CPUs: figures taken on a busy machine "
-            "are low and noisy.")
+            "are low and noisy."
+        )
         table.print()
     return 1 if failed else 0
 

@@ -8,6 +8,7 @@ the first and the last task done).
     celery -A bench.bare_celery worker --pool threads --concurrency 4 -Q bare ...
     python -m bench.bare_celery send 2000     # prints when sending started and ended
 """
+
 from __future__ import annotations
 
 import json

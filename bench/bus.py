@@ -20,6 +20,7 @@ bench/cart_probe.py), each inside its own project.
 Databases: SQLite files in a temp dir, or PostgreSQL when `DATABASE_URL` (or
 `CATALOG_DATABASE_URL` / `CART_DATABASE_URL`) says so, like the platform.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,18 +38,27 @@ LATENCY_P99_TARGET_MS = 25.0
 THROUGHPUT_RATIO_TARGET = 0.5
 WARMUP_EVENTS = 50
 LIGHT_RATE, LIGHT_SECONDS = 20.0, 5.0  # a rate far below capacity: the latency floor
-BURST_MAX_SECONDS = 25.0               # a publisher slower than 80 events/s publishes fewer
+BURST_MAX_SECONDS = 25.0  # a publisher slower than 80 events/s publishes fewer
 DRAIN_EVENTS, DRAIN_MAX_SECONDS = 1000, 12.0
 
-WORKER_ARGS = ["worker", "--pool", "threads", "--concurrency", "4", "--without-gossip", "--without-mingle",
-               "--loglevel", "WARNING"]
+WORKER_ARGS = [
+    "worker",
+    "--pool",
+    "threads",
+    "--concurrency",
+    "4",
+    "--without-gossip",
+    "--without-mingle",
+    "--loglevel",
+    "WARNING",
+]
 
 
 @dataclass(frozen=True)
 class Options:
-    rate: float = 200.0     # events/s of the latency run
-    seconds: float = 10.0   # length of the latency run
-    events: int = 2000      # events (and bare tasks) of the throughput run
+    rate: float = 200.0  # events/s of the latency run
+    seconds: float = 10.0  # length of the latency run
+    events: int = 2000  # events (and bare tasks) of the throughput run
 
 
 class BusRun:
@@ -60,21 +70,53 @@ class BusRun:
 
     def publish(self, count: int, *, rate: float = 0.0, max_seconds: float = 0.0, label: str) -> dict:
         out = self.ws.directory / f"published-{label}.json"
-        argv = [PYTHON, "-m", "bench.catalog_publisher", "--count", str(count), "--rate", str(rate),
-                "--max-seconds", str(max_seconds), "--label", label, "--out", str(out)]
+        argv = [
+            PYTHON,
+            "-m",
+            "bench.catalog_publisher",
+            "--count",
+            str(count),
+            "--rate",
+            str(rate),
+            "--max-seconds",
+            str(max_seconds),
+            "--label",
+            label,
+            "--out",
+            str(out),
+        ]
         timeout = 60 + (max_seconds or (count / rate if rate else count / 20))
-        self.ws.run(f"publish-{label}", argv, cwd=REPO_ROOT / "catalog_service",
-                    env=self.ws.env(DJANGO_SETTINGS_MODULE="config.settings"), timeout=timeout)
+        self.ws.run(
+            f"publish-{label}",
+            argv,
+            cwd=REPO_ROOT / "catalog_service",
+            env=self.ws.env(DJANGO_SETTINGS_MODULE="config.settings"),
+            timeout=timeout,
+        )
         published = json.loads(out.read_text())
         self.expected += len(published["events"]) + 1  # the publisher's first, unmeasured event too
         return published
 
     def handled(self, label: str, *, timeout: float = 60.0) -> dict:
         out = self.ws.directory / f"handled-{label}.json"
-        argv = [PYTHON, "-m", "bench.cart_probe", "--expect", str(self.expected), "--timeout", str(timeout),
-                "--out", str(out)]
-        self.ws.run(f"probe-{label}", argv, cwd=REPO_ROOT / "cart_service",
-                    env=self.ws.env(DJANGO_SETTINGS_MODULE="config.settings"), timeout=timeout + 60)
+        argv = [
+            PYTHON,
+            "-m",
+            "bench.cart_probe",
+            "--expect",
+            str(self.expected),
+            "--timeout",
+            str(timeout),
+            "--out",
+            str(out),
+        ]
+        self.ws.run(
+            f"probe-{label}",
+            argv,
+            cwd=REPO_ROOT / "cart_service",
+            env=self.ws.env(DJANGO_SETTINGS_MODULE="config.settings"),
+            timeout=timeout + 60,
+        )
         return json.loads(out.read_text())
 
 
@@ -86,8 +128,11 @@ def run(options: Options = Options()) -> Table:
         ws.setup_projects(["catalog_service", "cart_service"])
         bus = BusRun(ws)
 
-        worker = ws.start("cart-worker", [PYTHON, "-m", "celery", "-A", "config.celery", *WORKER_ARGS,
-                                          "--hostname", "cart-bench@%h"], cwd=REPO_ROOT / "cart_service")
+        worker = ws.start(
+            "cart-worker",
+            [PYTHON, "-m", "celery", "-A", "config.celery", *WORKER_ARGS, "--hostname", "cart-bench@%h"],
+            cwd=REPO_ROOT / "cart_service",
+        )
         note(f"warming up: {WARMUP_EVENTS} events")
         bus.publish(WARMUP_EVENTS, rate=options.rate, label="warmup")
         _handled_or_fail(bus, "warmup", worker)
@@ -97,8 +142,12 @@ def run(options: Options = Options()) -> Table:
         light_latency = _latencies(light, _handled_or_fail(bus, "light", worker))
 
         note(f"(a) latency: {options.rate:.0f} events/s for {options.seconds:.0f} s")
-        steady = bus.publish(round(options.rate * options.seconds), rate=options.rate,
-                             max_seconds=options.seconds * 1.5 + 2, label="steady")
+        steady = bus.publish(
+            round(options.rate * options.seconds),
+            rate=options.rate,
+            max_seconds=options.seconds * 1.5 + 2,
+            label="steady",
+        )
         latency = _latencies(steady, _handled_or_fail(bus, "steady", worker))
 
         note(f"(b) throughput: {options.events} events as fast as possible")
@@ -111,14 +160,19 @@ def run(options: Options = Options()) -> Table:
         drain_count = min(DRAIN_EVENTS, options.events)
         note(f"(b) consumer alone: {drain_count} events queued while the worker is stopped, then drained")
         queued = bus.publish(drain_count, max_seconds=DRAIN_MAX_SECONDS, label="queued")
-        worker = ws.start("cart-worker-2", [PYTHON, "-m", "celery", "-A", "config.celery", *WORKER_ARGS,
-                                            "--hostname", "cart-bench-2@%h"], cwd=REPO_ROOT / "cart_service")
+        worker = ws.start(
+            "cart-worker-2",
+            [PYTHON, "-m", "celery", "-A", "config.celery", *WORKER_ARGS, "--hostname", "cart-bench-2@%h"],
+            cwd=REPO_ROOT / "cart_service",
+        )
         throughput["drain_per_second"] = _drain_rate(queued, _handled_or_fail(bus, "queued", worker))
         throughput["drain_events"] = len(queued["events"])
         ws.stop(worker)
 
-        note(f"(b) reference: bare Celery, {len(queued['events'])} tasks drained, "
-             f"{throughput['events']} sent and run at once")
+        note(
+            f"(b) reference: bare Celery, {len(queued['events'])} tasks drained, "
+            f"{throughput['events']} sent and run at once"
+        )
         bare = _bare_celery(ws, redis_url, throughput["events"], drain_count=len(queued["events"]))
 
     return _table(options, light_latency, latency, throughput, bare, databases)
@@ -146,20 +200,32 @@ def _latencies(published: dict, handled: dict) -> dict:
         raise BenchError("no published event was found handled by the cart")
     events = published["events"]
     span = events[-1]["committed"] - events[0]["committed"] if len(events) > 1 else 0.0
-    return {"to_write": to_write, "to_inbox": to_inbox, "publish_cost": publish_cost, "missing": missing,
-            "worst_lag": published["worst_lag"], "unsent": published["unsent"],
-            "achieved_rate": (len(events) - 1) / span if span else 0.0}
+    return {
+        "to_write": to_write,
+        "to_inbox": to_inbox,
+        "publish_cost": publish_cost,
+        "missing": missing,
+        "worst_lag": published["worst_lag"],
+        "unsent": published["unsent"],
+        "achieved_rate": (len(events) - 1) / span if span else 0.0,
+    }
 
 
 def _throughput(published: dict, handled: dict) -> dict:
     events = published["events"]
-    done = max(max(handled["handled"][e["event_id"]] for e in events),
-               max(handled["written"][str(e["product_id"])] for e in events))
+    done = max(
+        max(handled["handled"][e["event_id"]] for e in events),
+        max(handled["written"][str(e["product_id"])] for e in events),
+    )
     count = len(events)
-    return {"events": count, "events_per_second": count / (done - published["started"]),
-            "publish_per_second": count / (published["finished"] - published["started"]),
-            "seconds": done - published["started"], "sender_cpu": published["cpu"] / count,
-            "unsent": published["unsent"]}
+    return {
+        "events": count,
+        "events_per_second": count / (done - published["started"]),
+        "publish_per_second": count / (published["finished"] - published["started"]),
+        "seconds": done - published["started"],
+        "sender_cpu": published["cpu"] / count,
+        "unsent": published["unsent"],
+    }
 
 
 def _drain_rate(published: dict, handled: dict) -> float:
@@ -174,23 +240,45 @@ def _bare_celery(ws: Workspace, redis_url: str, count: int, *, drain_count: int)
     client.delete(*reset, bare_celery.READY)
     # Queued first, drained by a worker started afterwards (its warm-up, too).
     ws.run("bare-queue", [PYTHON, "-m", "bench.bare_celery", "send", str(drain_count - 1)], cwd=REPO_ROOT)
-    worker = ws.start("bare-worker", [PYTHON, "-m", "celery", "-A", "bench.bare_celery", *WORKER_ARGS,
-                                      "-Q", bare_celery.QUEUE, "--hostname", "bare-bench@%h"], cwd=REPO_ROOT)
+    worker = ws.start(
+        "bare-worker",
+        [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "bench.bare_celery",
+            *WORKER_ARGS,
+            "-Q",
+            bare_celery.QUEUE,
+            "--hostname",
+            "bare-bench@%h",
+        ],
+        cwd=REPO_ROOT,
+    )
     _wait_counter(client, drain_count, worker)
     first, last = float(client.get(bare_celery.FIRST_DONE)), float(client.get(bare_celery.LAST_DONE))
     drain = (drain_count - 1) / (last - first) if last > first else 0.0
     client.delete(*reset)
     worker_cpu = worker.cpu_seconds()
-    sent = json.loads(ws.run("bare-send", [PYTHON, "-m", "bench.bare_celery", "send", str(count)],
-                             cwd=REPO_ROOT).strip().splitlines()[-1])
+    sent = json.loads(
+        ws.run("bare-send", [PYTHON, "-m", "bench.bare_celery", "send", str(count)], cwd=REPO_ROOT)
+        .strip()
+        .splitlines()[-1]
+    )
     _wait_counter(client, count + 1, worker)
     done = float(client.get(bare_celery.LAST_DONE))
     worker_cpu = worker.cpu_seconds() - worker_cpu
     ws.stop(worker)
     client.close()
-    return {"tasks_per_second": count / (done - sent["started"]),
-            "send_per_second": count / (sent["finished"] - sent["started"]), "seconds": done - sent["started"],
-            "worker_cpu": worker_cpu / count, "sender_cpu": sent["cpu"] / count, "drain_per_second": drain}
+    return {
+        "tasks_per_second": count / (done - sent["started"]),
+        "send_per_second": count / (sent["finished"] - sent["started"]),
+        "seconds": done - sent["started"],
+        "worker_cpu": worker_cpu / count,
+        "sender_cpu": sent["cpu"] / count,
+        "drain_per_second": drain,
+    }
 
 
 def _wait_counter(client: redis.Redis, target: int, worker, timeout: float = 60.0) -> None:
@@ -209,33 +297,67 @@ def _table(options: Options, light: dict, latency: dict, throughput: dict, bare:
     table = Table("bus — `catalog.product.created`: catalog outbox → Redis → cart worker")
     to_write = latency["to_write"]
     p50, p99 = percentile(to_write, 50), percentile(to_write, 99)
-    label = (f"offered {options.rate:.0f}/s for {options.seconds:.0f} s; published "
-             f"{latency['achieved_rate']:.0f}/s, {len(to_write)} events")
-    table.row(f"latency commit → handler done, p50 ({label})", _ms(p50), "", "",
-              f"≤ {LATENCY_P50_TARGET_MS:g} ms — {verdict(p50 * 1e3 <= LATENCY_P50_TARGET_MS)}")
-    table.row("latency commit → handler done, p99", _ms(p99), "", "",
-              f"≤ {LATENCY_P99_TARGET_MS:g} ms — {verdict(p99 * 1e3 <= LATENCY_P99_TARGET_MS)}")
+    label = (
+        f"offered {options.rate:.0f}/s for {options.seconds:.0f} s; published "
+        f"{latency['achieved_rate']:.0f}/s, {len(to_write)} events"
+    )
+    table.row(
+        f"latency commit → handler done, p50 ({label})",
+        _ms(p50),
+        "",
+        "",
+        f"≤ {LATENCY_P50_TARGET_MS:g} ms — {verdict(p50 * 1e3 <= LATENCY_P50_TARGET_MS)}",
+    )
+    table.row(
+        "latency commit → handler done, p99",
+        _ms(p99),
+        "",
+        "",
+        f"≤ {LATENCY_P99_TARGET_MS:g} ms — {verdict(p99 * 1e3 <= LATENCY_P99_TARGET_MS)}",
+    )
     table.row("latency commit → handler done, max", _ms(max(to_write)))
-    table.row("latency commit → handler start (inbox row), p50 / p99",
-              f"{_ms(percentile(latency['to_inbox'], 50))} / {_ms(percentile(latency['to_inbox'], 99))}")
-    table.row(f"latency commit → handler done at {LIGHT_RATE:.0f} events/s (floor), p50 / p99",
-              f"{_ms(percentile(light['to_write'], 50))} / {_ms(percentile(light['to_write'], 99))}")
+    table.row(
+        "latency commit → handler start (inbox row), p50 / p99",
+        f"{_ms(percentile(latency['to_inbox'], 50))} / {_ms(percentile(latency['to_inbox'], 99))}",
+    )
+    table.row(
+        f"latency commit → handler done at {LIGHT_RATE:.0f} events/s (floor), p50 / p99",
+        f"{_ms(percentile(light['to_write'], 50))} / {_ms(percentile(light['to_write'], 99))}",
+    )
     table.row("publisher: commit → event sent (on-commit send), p50", _ms(median(latency["publish_cost"])))
     ratio = throughput["events_per_second"] / bare["tasks_per_second"]
-    table.row(f"throughput, {throughput['events']} events published at once (events/s)",
-              f"{throughput['events_per_second']:.0f}", f"bare Celery {bare['tasks_per_second']:.0f}",
-              f"{ratio:.2f}", f"≥ {THROUGHPUT_RATIO_TARGET} — {verdict(ratio >= THROUGHPUT_RATIO_TARGET)}")
-    table.row("senders alone: publisher (product_create/s) vs bare send (tasks/s)",
-              f"{throughput['publish_per_second']:.0f}", f"{bare['send_per_second']:.0f}",
-              f"{throughput['publish_per_second'] / bare['send_per_second']:.2f}")
+    table.row(
+        f"throughput, {throughput['events']} events published at once (events/s)",
+        f"{throughput['events_per_second']:.0f}",
+        f"bare Celery {bare['tasks_per_second']:.0f}",
+        f"{ratio:.2f}",
+        f"≥ {THROUGHPUT_RATIO_TARGET} — {verdict(ratio >= THROUGHPUT_RATIO_TARGET)}",
+    )
+    table.row(
+        "senders alone: publisher (product_create/s) vs bare send (tasks/s)",
+        f"{throughput['publish_per_second']:.0f}",
+        f"{bare['send_per_second']:.0f}",
+        f"{throughput['publish_per_second'] / bare['send_per_second']:.2f}",
+    )
     drain_ratio = throughput["drain_per_second"] / bare["drain_per_second"] if bare["drain_per_second"] else 0.0
-    table.row(f"consumer alone: a queue of {throughput['drain_events']} drained (events/s)",
-              f"{throughput['drain_per_second']:.0f}", f"bare Celery {bare['drain_per_second']:.0f}",
-              f"{drain_ratio:.2f}")
-    table.row("CPU per event (ms): cart worker vs bare worker", f"{throughput['worker_cpu'] * 1e3:.2f}",
-              f"{bare['worker_cpu'] * 1e3:.2f}", f"{bare['worker_cpu'] / throughput['worker_cpu']:.2f}")
-    table.row("CPU per event (ms): publisher vs bare sender", f"{throughput['sender_cpu'] * 1e3:.2f}",
-              f"{bare['sender_cpu'] * 1e3:.2f}", f"{bare['sender_cpu'] / throughput['sender_cpu']:.2f}")
+    table.row(
+        f"consumer alone: a queue of {throughput['drain_events']} drained (events/s)",
+        f"{throughput['drain_per_second']:.0f}",
+        f"bare Celery {bare['drain_per_second']:.0f}",
+        f"{drain_ratio:.2f}",
+    )
+    table.row(
+        "CPU per event (ms): cart worker vs bare worker",
+        f"{throughput['worker_cpu'] * 1e3:.2f}",
+        f"{bare['worker_cpu'] * 1e3:.2f}",
+        f"{bare['worker_cpu'] / throughput['worker_cpu']:.2f}",
+    )
+    table.row(
+        "CPU per event (ms): publisher vs bare sender",
+        f"{throughput['sender_cpu'] * 1e3:.2f}",
+        f"{bare['sender_cpu'] * 1e3:.2f}",
+        f"{bare['sender_cpu'] / throughput['sender_cpu']:.2f}",
+    )
     missing = latency["missing"] + light["missing"]
     unsent = throughput["unsent"]
     if missing or unsent:
@@ -243,7 +365,8 @@ def _table(options: Options, light: dict, latency: dict, throughput: dict, bare:
     table.notes.append(
         f"Databases: {databases}. Cart worker and bare worker: Celery, --pool threads --concurrency 4, "
         f"prefetch ×4, acks_late. \"Handler done\" is the cart's ProductReplica write, the handler's last "
-        f"statement before its commit; \"handler start\" its InboxMessage.processed_at. Publisher's worst lag "
+        f'statement before its commit; "handler start" its InboxMessage.processed_at. Publisher\'s worst lag '
         f"behind its schedule at {options.rate:.0f}/s: {_ms(latency['worst_lag'])}. CPU ratios are bare ÷ bus "
-        f"(the share of the reference's capacity the bus would reach if CPU were the only limit).")
+        f"(the share of the reference's capacity the bus would reach if CPU were the only limit)."
+    )
     return table

@@ -10,6 +10,7 @@ transaction) and, per product id, when the handler wrote the replica
 (`ProductReplica.updated_at`, the handler's last write before its commit).
 It only reads the cart's database; the worker is the cart's own, untouched.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,10 +41,13 @@ def main() -> None:
     while count < args.expect and time.monotonic() < deadline:
         time.sleep(0.05)
         count = inbox.count()
-    handled = {str(event_id): at.timestamp()
-               for event_id, at in inbox.values_list("event_id", "processed_at").iterator()}
-    written = {str(product_id): at.timestamp()
-               for product_id, at in ProductReplica.objects.values_list("product_id", "updated_at").iterator()}
+    handled = {
+        str(event_id): at.timestamp() for event_id, at in inbox.values_list("event_id", "processed_at").iterator()
+    }
+    written = {
+        str(product_id): at.timestamp()
+        for product_id, at in ProductReplica.objects.values_list("product_id", "updated_at").iterator()
+    }
     with open(args.out, "w") as out:
         json.dump({"count": count, "handled": handled, "written": written}, out)
     if count < args.expect:

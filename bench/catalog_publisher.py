@@ -15,6 +15,7 @@ For every event it records `committed`, the time.time() right after the commit
 first), and `returned`, when product_create has returned (the event then sent to
 Redis; the outbox row is marked sent in a later batch). The event id comes from the outbox row.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,18 +69,32 @@ def main() -> None:
 
     product_ids = {product_id for product_id, *_ in rows}
     event_of = {}
-    for event_id, envelope in (OutboxMessage.objects.filter(event_type="catalog.product.created")
-                               .values_list("event_id", "envelope").iterator()):
+    for event_id, envelope in (
+        OutboxMessage.objects.filter(event_type="catalog.product.created")
+        .values_list("event_id", "envelope")
+        .iterator()
+    ):
         if envelope["data"]["product_id"] in product_ids:
             event_of[envelope["data"]["product_id"]] = str(event_id)
     # Rows are marked sent in batches a moment after their send; count after the last batch.
     sent_marks.flush()
     unsent = OutboxMessage.objects.filter(sent_at__isnull=True).count()
-    events = [{"event_id": event_of.get(product_id), "product_id": product_id, "committed": committed,
-               "returned": returned} for product_id, committed, returned in rows]
+    events = [
+        {"event_id": event_of.get(product_id), "product_id": product_id, "committed": committed, "returned": returned}
+        for product_id, committed, returned in rows
+    ]
     with open(args.out, "w") as out:
-        json.dump({"started": started, "finished": finished, "cpu": cpu, "worst_lag": worst_lag, "unsent": unsent,
-                   "events": events}, out)
+        json.dump(
+            {
+                "started": started,
+                "finished": finished,
+                "cpu": cpu,
+                "worst_lag": worst_lag,
+                "unsent": unsent,
+                "events": events,
+            },
+            out,
+        )
 
 
 if __name__ == "__main__":

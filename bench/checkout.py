@@ -14,6 +14,7 @@
 Everything runs on ports 28100-28105 with a private Redis and SQLite (or the
 databases `DATABASE_URL` names) in a temporary directory.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,9 +51,12 @@ def run(options: Options) -> Table:
         redis = EmbeddedRedis()
         redis_url = redis.start()
         try:
-            with open(f"{state_dir}/platform.log", "w", buffering=1) as log, \
-                    Platform(port_offset=PORT_OFFSET, state_dir=state_dir, redis_url=redis_url,
-                             fresh_databases=True, output=log) as platform:
+            with (
+                open(f"{state_dir}/platform.log", "w", buffering=1) as log,
+                Platform(
+                    port_offset=PORT_OFFSET, state_dir=state_dir, redis_url=redis_url, fresh_databases=True, output=log
+                ) as platform,
+            ):
                 note("starting the platform")
                 platform.up(timeout=240)
                 with httpx.Client(base_url=platform.gateway_url, timeout=30) as client:
@@ -64,15 +68,24 @@ def run(options: Options) -> Table:
             redis.stop()
 
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
-    table.row(f"checkout → paid push, p50 ({len(latencies)} orders)", f"{p50:.1f} ms",
-              target=f"≤ 150 ms — {verdict(p50 <= 150)}")
+    table.row(
+        f"checkout → paid push, p50 ({len(latencies)} orders)",
+        f"{p50:.1f} ms",
+        target=f"≤ 150 ms — {verdict(p50 <= 150)}",
+    )
     table.row("checkout → paid push, p99", f"{p99:.1f} ms", target=f"≤ 500 ms — {verdict(p99 <= 500)}")
     table.row("checkout → paid push, max", f"{max(latencies):.1f} ms")
     gateway, direct = median(rates["gateway"]), median(rates["direct"])
-    table.row(f"catalog list ({options.products} products), req/s via gateway vs direct", f"{gateway:.0f}",
-              f"{direct:.0f}", f"{gateway / direct:.2f}")
-    table.notes.append("Latency is measured one order at a time on an otherwise idle platform; throughput is wrk "
-                       f"-t1 -c32, {options.rounds} alternating runs of {options.duration:.0f} s each, medians.")
+    table.row(
+        f"catalog list ({options.products} products), req/s via gateway vs direct",
+        f"{gateway:.0f}",
+        f"{direct:.0f}",
+        f"{gateway / direct:.2f}",
+    )
+    table.notes.append(
+        "Latency is measured one order at a time on an otherwise idle platform; throughput is wrk "
+        f"-t1 -c32, {options.rounds} alternating runs of {options.duration:.0f} s each, medians."
+    )
     return table
 
 
@@ -85,11 +98,13 @@ def _token(client: httpx.Client, username: str, password: str) -> str:
 def _checkout_latencies(client: httpx.Client, ws_url: str, orders: int) -> list[float]:
     operator = {"Authorization": f"Bearer {_token(client, 'admin', 'admin')}"}
     username = f"buyer_{uuid.uuid4().hex[:8]}"
-    client.post("/api/auth/register/", json={"username": username, "email": f"{username}@example.com",
-                                              "password": PASSWORD}).raise_for_status()
+    client.post(
+        "/api/auth/register/", json={"username": username, "email": f"{username}@example.com", "password": PASSWORD}
+    ).raise_for_status()
     buyer = {"Authorization": f"Bearer {_token(client, username, PASSWORD)}"}
-    product = client.post("/api/catalog/products/", headers=operator,
-                          json={"name": "Bench mug", "price": "5.00", "stock": orders * 10})
+    product = client.post(
+        "/api/catalog/products/", headers=operator, json={"name": "Bench mug", "price": "5.00", "stock": orders * 10}
+    )
     product.raise_for_status()
     product_id = product.json()["id"]
 
@@ -109,8 +124,11 @@ def _checkout_latencies(client: httpx.Client, ws_url: str, orders: int) -> list[
             while True:
                 frame = json.loads(socket.recv(timeout=30))
                 data = frame.get("data", {})
-                if frame.get("event") == "order.status_changed" and data.get("order_id") == order_id \
-                        and data.get("status") != "pending":
+                if (
+                    frame.get("event") == "order.status_changed"
+                    and data.get("order_id") == order_id
+                    and data.get("status") != "pending"
+                ):
                     break
             latencies.append((time.perf_counter() - started) * 1000)
             if data["status"] != "paid":
@@ -137,8 +155,11 @@ def _add_products(client: httpx.Client, count: int) -> None:
     existing = client.get("/api/catalog/products/").json()["count"]
     note(f"adding {max(0, count - existing)} products")
     for n in range(existing, count):
-        client.post("/api/catalog/products/", headers=operator,
-                    json={"name": f"Bench product {n}", "price": f"{1 + n % 97}.50", "stock": 10}).raise_for_status()
+        client.post(
+            "/api/catalog/products/",
+            headers=operator,
+            json={"name": f"Bench product {n}", "price": f"{1 + n % 97}.50", "stock": 10},
+        ).raise_for_status()
 
 
 def _list_throughput(wrk: str, platform: Platform, path: str, options: Options) -> dict[str, list[float]]:

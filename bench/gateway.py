@@ -12,6 +12,7 @@ keep-alive). Measured on `GET /api/catalog/products/<id>/`:
    the same background noise); the added latency is each proxy's median minus the
    direct median.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,7 @@ from .tools import find_or_install, nginx_argv, run_wrk
 
 CATALOG = next(p for p in SERVICES if p.name == "catalog")
 REDIS_PORT = 28090
-THROUGHPUT_TARGET = 0.8      # gateway req/s ÷ nginx req/s, at least
+THROUGHPUT_TARGET = 0.8  # gateway req/s ÷ nginx req/s, at least
 ADDED_LATENCY_TARGET_MS = 1.0  # the gateway's added median latency at half load, at most
 
 CREATE_PRODUCT = """\
@@ -58,8 +59,8 @@ print(f"PRODUCT_ID={product.id}")
 
 @dataclass(frozen=True)
 class Options:
-    duration: float = 5.0           # seconds per wrk run
-    rounds: int = 3                 # wrk runs per target
+    duration: float = 5.0  # seconds per wrk run
+    rounds: int = 3  # wrk runs per target
     connections: int = 32
     latency_duration: float = 24.0  # seconds of the open-loop run (after a 1 s warm-up)
 
@@ -76,18 +77,31 @@ def run(options: Options = Options()) -> Table:
         databases = ws.prepare_databases(["catalog", "gateway"])
         note("migrating catalog and gateway databases")
         ws.setup_projects(["catalog_service", "gateway_project"])
-        output = ws.run("create-product", [PYTHON, "-c", CREATE_PRODUCT], cwd=REPO_ROOT / "catalog_service",
-                        env=ws.env(DJANGO_SETTINGS_MODULE="config.settings"))
+        output = ws.run(
+            "create-product",
+            [PYTHON, "-c", CREATE_PRODUCT],
+            cwd=REPO_ROOT / "catalog_service",
+            env=ws.env(DJANGO_SETTINGS_MODULE="config.settings"),
+        )
         product_id = int(output.rsplit("PRODUCT_ID=", 1)[1].split()[0])
         path = f"/api/catalog/products/{product_id}/"
 
         # Served exactly as the platform serves them (devtools/commands.py).
-        catalog = ws.start("catalog-web", web_argv(CATALOG, python=PYTHON, host="127.0.0.1", port=catalog_port),
-                           cwd=REPO_ROOT / CATALOG.directory)
-        gateway = ws.start("gateway-web", web_argv(GATEWAY, python=PYTHON, host="127.0.0.1", port=gateway_port),
-                           cwd=REPO_ROOT / GATEWAY.directory)
-        proxy = ws.start("nginx", nginx_argv(nginx, ws.directory / "nginx", port=NGINX_PORT,
-                                             upstream_port=catalog_port), cwd=ws.directory)
+        catalog = ws.start(
+            "catalog-web",
+            web_argv(CATALOG, python=PYTHON, host="127.0.0.1", port=catalog_port),
+            cwd=REPO_ROOT / CATALOG.directory,
+        )
+        gateway = ws.start(
+            "gateway-web",
+            web_argv(GATEWAY, python=PYTHON, host="127.0.0.1", port=gateway_port),
+            cwd=REPO_ROOT / GATEWAY.directory,
+        )
+        proxy = ws.start(
+            "nginx",
+            nginx_argv(nginx, ws.directory / "nginx", port=NGINX_PORT, upstream_port=catalog_port),
+            cwd=ws.directory,
+        )
         for child, port in ((catalog, catalog_port), (gateway, gateway_port), (proxy, NGINX_PORT)):
             try:
                 wait_for_port(port, timeout=60, alive=child.alive, what=child.name)
@@ -111,21 +125,28 @@ def run(options: Options = Options()) -> Table:
             for name in [*order, "direct"]:
                 watched = {"catalog": catalog, **({name: proxies[name]} if name in proxies else {})}
                 before = {key: child.cpu_seconds() for key, child in watched.items()}
-                result = run_wrk(wrk, f"http://127.0.0.1:{targets[name]}{path}", duration=options.duration,
-                                 connections=options.connections)
+                result = run_wrk(
+                    wrk,
+                    f"http://127.0.0.1:{targets[name]}{path}",
+                    duration=options.duration,
+                    connections=options.connections,
+                )
                 for key, child in watched.items():
                     if result.requests and (key != "catalog" or name == "direct"):
                         cpu[key].append((child.cpu_seconds() - before[key]) / result.requests)
                 throughput[name].append(result.requests_per_second)
                 errors += result.errors
-                note(f"wrk {name:<7} round {round_ + 1}: {result.requests_per_second:8.0f} req/s"
-                     + (f", {result.errors} errors" if result.errors else ""))
+                note(
+                    f"wrk {name:<7} round {round_ + 1}: {result.requests_per_second:8.0f} req/s"
+                    + (f", {result.errors} errors" if result.errors else "")
+                )
         rps = {name: median(values) for name, values in throughput.items()}
 
         rate = max(10.0, round(rps["gateway"] / 2))
         note(f"open loop: {rate:.0f} req/s for {options.latency_duration:.0f} s, taking turns over the three targets")
-        open_loop: OpenLoopResult = run_open_loop(targets, path, rate=rate, duration=options.latency_duration,
-                                                  warmup=1.0)
+        open_loop: OpenLoopResult = run_open_loop(
+            targets, path, rate=rate, duration=options.latency_duration, warmup=1.0
+        )
         latencies, open_loop_errors = open_loop.latencies, open_loop.errors
         for name, values in latencies.items():
             if not values:
@@ -134,8 +155,9 @@ def run(options: Options = Options()) -> Table:
             if not child.alive():
                 raise BenchError(f"{child.name} died during the benchmark:\n{child.tail()}")
 
-    return _table(options, rps, throughput, cpu, rate, latencies, errors + open_loop_errors,
-                  open_loop.late_dispatch, databases)
+    return _table(
+        options, rps, throughput, cpu, rate, latencies, errors + open_loop_errors, open_loop.late_dispatch, databases
+    )
 
 
 def _check_proxies(targets: dict[str, int], path: str, product_id: int) -> None:
@@ -164,38 +186,64 @@ def _table(options: Options, rps, throughput, cpu, rate, latencies, errors, wors
     table = Table("gateway — `GET /api/catalog/products/<id>/` through the gateway vs nginx")
     ratio = rps["gateway"] / rps["nginx"] if rps["nginx"] else 0.0
     runs = f"median of {options.rounds} × {options.duration:.0f} s, wrk -t1 -c{options.connections}"
-    table.row(f"gateway throughput (req/s, {runs})", f"{rps['gateway']:.0f}", f"nginx {rps['nginx']:.0f}",
-              f"{ratio:.2f}", f"≥ {THROUGHPUT_TARGET} — {verdict(ratio >= THROUGHPUT_TARGET)}")
-    table.row("catalog direct throughput (req/s, context)", f"{rps['direct']:.0f}", "",
-              f"gw {rps['gateway'] / rps['direct']:.2f}, nginx {rps['nginx'] / rps['direct']:.2f}", "")
+    table.row(
+        f"gateway throughput (req/s, {runs})",
+        f"{rps['gateway']:.0f}",
+        f"nginx {rps['nginx']:.0f}",
+        f"{ratio:.2f}",
+        f"≥ {THROUGHPUT_TARGET} — {verdict(ratio >= THROUGHPUT_TARGET)}",
+    )
+    table.row(
+        "catalog direct throughput (req/s, context)",
+        f"{rps['direct']:.0f}",
+        "",
+        f"gw {rps['gateway'] / rps['direct']:.2f}, nginx {rps['nginx'] / rps['direct']:.2f}",
+        "",
+    )
     cpu_us = {name: median(values) * 1e6 for name, values in cpu.items() if values}
     if "gateway" in cpu_us and "nginx" in cpu_us:
-        table.row("proxy CPU per request (µs, user + system)", f"{cpu_us['gateway']:.0f}",
-                  f"nginx {cpu_us['nginx']:.0f}", f"{cpu_us['gateway'] / cpu_us['nginx']:.1f}", "")
+        table.row(
+            "proxy CPU per request (µs, user + system)",
+            f"{cpu_us['gateway']:.0f}",
+            f"nginx {cpu_us['nginx']:.0f}",
+            f"{cpu_us['gateway'] / cpu_us['nginx']:.1f}",
+            "",
+        )
     if "catalog" in cpu_us:
         table.row("catalog CPU per request (µs, context)", f"{cpu_us['catalog']:.0f}")
     p50 = {name: median(values) for name, values in latencies.items()}
     p99 = {name: percentile(values, 99) for name, values in latencies.items()}
     samples = len(latencies["gateway"])
-    table.row(f"open-loop rate (½ gateway throughput, in turns over 3 targets; {samples} requests each)",
-              f"{rate:.0f} req/s")
+    table.row(
+        f"open-loop rate (½ gateway throughput, in turns over 3 targets; {samples} requests each)", f"{rate:.0f} req/s"
+    )
     for name in ("direct", "gateway", "nginx"):
         table.row(f"{name} latency p50 / p99", f"{_ms(p50[name])} / {_ms(p99[name])}")
     added = p50["gateway"] - p50["direct"]
     added_nginx = p50["nginx"] - p50["direct"]
     low, high = median_difference_interval(latencies["gateway"], latencies["direct"])
     low_nginx, high_nginx = median_difference_interval(latencies["nginx"], latencies["direct"])
-    table.row("gateway added median latency (95% bootstrap interval)",
-              f"{_ms(added)} ({low * 1e3:.2f} to {high * 1e3:.2f})",
-              f"nginx {_ms(added_nginx)} ({low_nginx * 1e3:.2f} to {high_nginx * 1e3:.2f})", "",
-              f"≤ {ADDED_LATENCY_TARGET_MS:g} ms — {verdict(added * 1e3 <= ADDED_LATENCY_TARGET_MS)}")
-    table.row("gateway added p99 latency", _ms(p99["gateway"] - p99["direct"]),
-              f"nginx {_ms(p99['nginx'] - p99['direct'])}")
+    table.row(
+        "gateway added median latency (95% bootstrap interval)",
+        f"{_ms(added)} ({low * 1e3:.2f} to {high * 1e3:.2f})",
+        f"nginx {_ms(added_nginx)} ({low_nginx * 1e3:.2f} to {high_nginx * 1e3:.2f})",
+        "",
+        f"≤ {ADDED_LATENCY_TARGET_MS:g} ms — {verdict(added * 1e3 <= ADDED_LATENCY_TARGET_MS)}",
+    )
+    table.row(
+        "gateway added p99 latency", _ms(p99["gateway"] - p99["direct"]), f"nginx {_ms(p99['nginx'] - p99['direct'])}"
+    )
     table.row("failed requests (all runs)", str(errors), "", "", "0")
-    table.notes.append("Every wrk run (req/s): " + "; ".join(
-        f"{name} " + ", ".join(f"{v:.0f}" for v in throughput[name]) for name in ("gateway", "nginx", "direct")) + ".")
     table.notes.append(
-        f"Catalog: 1 gunicorn worker (4 threads), {databases}; gateway: 1 uvicorn worker; nginx: 1 worker process, upstream "
-        f"keepalive 32. Load generators run on the same machine. Open-loop client's worst dispatch lag "
-        f"{_ms(worst_lag)}.")
+        "Every wrk run (req/s): "
+        + "; ".join(
+            f"{name} " + ", ".join(f"{v:.0f}" for v in throughput[name]) for name in ("gateway", "nginx", "direct")
+        )
+        + "."
+    )
+    table.notes.append(
+        f"Catalog: 1 gunicorn worker (4 threads), {databases}; gateway: 1 uvicorn worker; "
+        f"nginx: 1 worker process, upstream keepalive 32. Load generators run on the same machine. "
+        f"Open-loop client's worst dispatch lag {_ms(worst_lag)}."
+    )
     return table

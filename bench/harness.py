@@ -5,6 +5,7 @@ Ports 28000-28099 are the benchmarks' own: the projects get their default port
 + 20000 (gateway 28000, catalog 28002, cart 28003, ...), nginx 28080, Redis
 28090-28099. Nothing here talks to what `make run` or the tests use.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -163,9 +164,12 @@ class Workspace:
         env = dict(os.environ)
         env.pop("DJANGO_SETTINGS_MODULE", None)  # every project names its own
         env.update(
-            PYTHONUNBUFFERED="1", COMMERCE_STATE_DIR=str(self.directory), REDIS_URL=self.redis_url,
+            PYTHONUNBUFFERED="1",
+            COMMERCE_STATE_DIR=str(self.directory),
+            REDIS_URL=self.redis_url,
             PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-            DJANGO_DEBUG="false", LOG_LEVEL="WARNING",
+            DJANGO_DEBUG="false",
+            LOG_LEVEL="WARNING",
         )
         for project in PROJECTS:
             port = project_port(project.name)
@@ -180,8 +184,13 @@ class Workspace:
         log_path = self.directory / f"{name}.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                list(argv), cwd=cwd, env=env or self.env(), stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, process_group=0,
+                list(argv),
+                cwd=cwd,
+                env=env or self.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                process_group=0,
             )
         child = Child(name, process, log_path)
         self.children.append(child)
@@ -200,8 +209,9 @@ class Workspace:
         if child in self.children:
             self.children.remove(child)
 
-    def run(self, name: str, argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None,
-            timeout: float = 120.0) -> str:
+    def run(
+        self, name: str, argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120.0
+    ) -> str:
         """Run a command to completion (in its own process group); its output, or BenchError."""
         child = self.start(name, argv, cwd=cwd, env=env)
         try:
@@ -221,16 +231,23 @@ class Workspace:
             f"for args in {[list(c) for c in commands]!r}:\n"
             "    call_command(*args)\n"
         )
-        self.run(f"{project_dir}-manage", [PYTHON, "-c", script], cwd=REPO_ROOT / project_dir,
-                 env=self.env(DJANGO_SETTINGS_MODULE="config.settings"), timeout=timeout)
+        self.run(
+            f"{project_dir}-manage",
+            [PYTHON, "-c", script],
+            cwd=REPO_ROOT / project_dir,
+            env=self.env(DJANGO_SETTINGS_MODULE="config.settings"),
+            timeout=timeout,
+        )
 
     def setup_projects(self, project_dirs: Iterable[str]) -> None:
         """`migrate` and `declare_event_queues` for each project, side by side."""
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor() as pool:
-            futures = [pool.submit(self.manage, d, ["migrate", "--noinput", "-v", "0"], ["declare_event_queues"])
-                       for d in project_dirs]
+            futures = [
+                pool.submit(self.manage, d, ["migrate", "--noinput", "-v", "0"], ["declare_event_queues"])
+                for d in project_dirs
+            ]
             for future in futures:
                 future.result()
 
@@ -265,10 +282,12 @@ def _drop_postgres_database(url: str) -> None:
 
     parts = urlsplit(databases.with_database_name(url, "postgres"))
     try:
-        with psycopg.connect(urlunsplit(parts._replace(scheme="postgresql")), autocommit=True,
-                             connect_timeout=10) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(databases.database_name(url))))
+        with psycopg.connect(
+            urlunsplit(parts._replace(scheme="postgresql")), autocommit=True, connect_timeout=10
+        ) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(databases.database_name(url)))
+            )
     except psycopg.Error as exc:
         note(f"could not drop {databases.database_name(url)}: {exc}")
 
@@ -292,8 +311,9 @@ def median(values: Sequence[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def median_difference_interval(a: Sequence[float], b: Sequence[float], *, rounds: int = 1000,
-                               confidence: float = 0.95) -> tuple[float, float]:
+def median_difference_interval(
+    a: Sequence[float], b: Sequence[float], *, rounds: int = 1000, confidence: float = 0.95
+) -> tuple[float, float]:
     """A bootstrap confidence interval of median(a) - median(b): how far the noise of
     the samples alone could move the difference."""
     import random

@@ -17,6 +17,7 @@ body. (The event loop's timers have millisecond granularity, so a request may be
 dispatched up to about a millisecond after its slot; that lag is the client's,
 the same for every target, and is reported as `late_dispatch`.)
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class OpenLoopResult:
-    rate: float      # requests/s, all targets together
+    rate: float  # requests/s, all targets together
     duration: float  # seconds measured, after the warm-up
     latencies: dict[str, list[float]] = field(default_factory=dict)  # seconds, per target
     errors: int = 0
@@ -78,8 +79,10 @@ async def _exchange(connection: _Connection, request: bytes) -> tuple[int, bool]
 class _Target:
     def __init__(self, name: str, host: str, port: int, path: str):
         self.name, self.host, self.port = name, host, port
-        self.request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: commerce-bench\r\n"
-                        "Accept: application/json\r\n\r\n").encode()
+        self.request = (
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: commerce-bench\r\n"
+            "Accept: application/json\r\n\r\n"
+        ).encode()
         self.idle: asyncio.Queue[_Connection] = asyncio.Queue()
 
     async def connect(self, connections: int) -> None:
@@ -108,8 +111,9 @@ class _Target:
             self.idle.get_nowait().close()
 
 
-async def _run(targets: list[_Target], rate: float, duration: float, warmup: float,
-               connections: int, seed: int) -> OpenLoopResult:
+async def _run(
+    targets: list[_Target], rate: float, duration: float, warmup: float, connections: int, seed: int
+) -> OpenLoopResult:
     for target in targets:
         await target.connect(connections)
     result = OpenLoopResult(rate=rate, duration=duration, latencies={t.name: [] for t in targets})
@@ -152,13 +156,23 @@ async def _run(targets: list[_Target], rate: float, duration: float, warmup: flo
     return result
 
 
-def run_open_loop(targets: dict[str, int], path: str, *, rate: float, duration: float, warmup: float = 1.0,
-                  connections: int = 16, host: str = "127.0.0.1", seed: int = 1) -> OpenLoopResult:
+def run_open_loop(
+    targets: dict[str, int],
+    path: str,
+    *,
+    rate: float,
+    duration: float,
+    warmup: float = 1.0,
+    connections: int = 16,
+    host: str = "127.0.0.1",
+    seed: int = 1,
+) -> OpenLoopResult:
     """`rate` requests/s in all, taking turns over `targets` ({name: port}), for
     `warmup + duration` seconds; the latencies of requests due in the last
     `duration` seconds are kept, per target."""
     try:
         import uvloop
+
         loop_factory = uvloop.new_event_loop
     except ImportError:  # pragma: no cover - uvloop is in requirements.txt
         loop_factory = None
@@ -166,8 +180,16 @@ def run_open_loop(targets: dict[str, int], path: str, *, rate: float, duration: 
     gc.disable()  # a collection in the client would show up as server latency
     try:
         with asyncio.Runner(loop_factory=loop_factory) as runner:
-            return runner.run(_run([_Target(name, host, port, path) for name, port in targets.items()],
-                                   rate, duration, warmup, connections, seed))
+            return runner.run(
+                _run(
+                    [_Target(name, host, port, path) for name, port in targets.items()],
+                    rate,
+                    duration,
+                    warmup,
+                    connections,
+                    seed,
+                )
+            )
     finally:
         if gc_was_enabled:
             gc.enable()

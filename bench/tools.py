@@ -1,5 +1,6 @@
 """External programs the benchmarks drive: wrk and nginx, installed from Debian when
 missing and possible."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """The commands that run a project's processes, in one place for the launcher and
 the benchmarks (compose.yaml spells the same commands out)."""
+
 from commerce_core.settings.topology import Project
 
 #: Request threads of a service's web process, and of its event worker's pool.
@@ -9,16 +10,60 @@ WORKER_CONCURRENCY = 4
 
 def web_argv(project: Project, *, python: str, host: str, port: int) -> list[str]:
     if project.interface == "asgi":
-        return [python, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
-                "--loop", "uvloop", "--http", "httptools", "--no-access-log"]
+        return [
+            python,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+        ]
     # Keep-alive well above the gateway's idle reuse (4 s), so a pooled connection is
     # never closed under a request; no control socket, since several run side by side.
-    return [python, "-m", "gunicorn", "config.wsgi:application", "--bind", f"{host}:{port}",
-            "--worker-class", "gthread", "--workers", "1", "--threads", str(WEB_THREADS),
-            "--keep-alive", "75", "--graceful-timeout", "5", "--no-control-socket"]
+    return [
+        python,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        "1",
+        "--threads",
+        str(WEB_THREADS),
+        "--keep-alive",
+        "75",
+        "--graceful-timeout",
+        "5",
+        "--no-control-socket",
+    ]
 
 
 def worker_argv(project: Project, *, python: str, loglevel: str = "INFO") -> list[str]:
-    return [python, "-m", "celery", "-A", "config.celery", "worker", "--pool", "threads",
-            "--concurrency", str(WORKER_CONCURRENCY), "--loglevel", loglevel, "--hostname", f"{project.name}@%h",
-            "--without-gossip", "--without-mingle"]
+    return [
+        python,
+        "-m",
+        "celery",
+        "-A",
+        "config.celery",
+        "worker",
+        "--pool",
+        "threads",
+        "--concurrency",
+        str(WORKER_CONCURRENCY),
+        "--loglevel",
+        loglevel,
+        "--hostname",
+        f"{project.name}@%h",
+        "--without-gossip",
+        "--without-mingle",
+    ]

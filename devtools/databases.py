@@ -7,6 +7,7 @@ SQLite needs nothing but that directory. A PostgreSQL database that is missing i
 created through the `postgres` maintenance database; in "fresh" mode (the
 end-to-end tests) it is dropped and created again.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping

@@ -18,6 +18,7 @@ Their output is printed line by line behind their name (`catalog-web | ...`).
 Entering the `with` block starts nothing (a failure half-way through `up()` is then
 still cleaned up by leaving the block).
 """
+
 from __future__ import annotations
 
 import collections
@@ -102,8 +103,11 @@ class Platform:
         self.env_overrides = dict(env or {})
         self.ports = {p.name: self._port_of(p, ports or {}, port_offset) for p in PROJECTS}
         self.state_dir = Path(
-            state_dir or self.env_overrides.get("COMMERCE_STATE_DIR") or os.environ.get("COMMERCE_STATE_DIR")
-            or self.root / ".var").resolve()
+            state_dir
+            or self.env_overrides.get("COMMERCE_STATE_DIR")
+            or os.environ.get("COMMERCE_STATE_DIR")
+            or self.root / ".var"
+        ).resolve()
         self.redis_url = redis_url
         self.fresh_databases = fresh_databases
         self.output = output
@@ -208,15 +212,23 @@ class Platform:
         self.children[name] = child
         child.stopping = False
         child.process = subprocess.Popen(
-            child.argv, cwd=child.cwd, env=self.child_env(), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, process_group=0,
+            child.argv,
+            cwd=child.cwd,
+            env=self.child_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            process_group=0,
         )
         child.pump = self._pump(name, child.process.stdout, child.recent)
 
     def exited_children(self) -> list[Child]:
         """Children that exited without being asked to."""
-        return [c for c in self.children.values()
-                if c.process is not None and not c.stopping and c.process.poll() is not None]
+        return [
+            c
+            for c in self.children.values()
+            if c.process is not None and not c.stopping and c.process.poll() is not None
+        ]
 
     def stop_process(self, name: str, *, timeout: float = 10.0) -> int | None:
         """Stop one child: SIGTERM to its process group, SIGKILL after `timeout`."""
@@ -293,8 +305,13 @@ class Platform:
         setup_env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(self.root), env.get("PYTHONPATH")]))}
         recent: collections.deque = collections.deque(maxlen=40)
         process = subprocess.Popen(
-            [self.python, "-m", "devtools.setup_project"], cwd=self.root / project.directory, env=setup_env,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, process_group=0,
+            [self.python, "-m", "devtools.setup_project"],
+            cwd=self.root / project.directory,
+            env=setup_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            process_group=0,
         )
         self._setup_processes.add(process)
         pump = self._pump(name, process.stdout, recent)

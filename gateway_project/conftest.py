@@ -1,5 +1,6 @@
 """Fixtures of the gateway's tests: a stub upstream service on a real socket, an ASGI
 driver for the gateway's HTTP app, access tokens, and an in-memory channel layer."""
+
 import asyncio
 import socket
 import time
@@ -84,8 +85,9 @@ class _StubProtocol(asyncio.Protocol):
 
     def on_message_complete(self):
         self.count += 1
-        request = StubRequest(self.parser.get_method().decode(), self.url.decode(), self.headers,
-                              b"".join(self.body), self.count)
+        request = StubRequest(
+            self.parser.get_method().decode(), self.url.decode(), self.headers, b"".join(self.body), self.count
+        )
         self.stub.requests.append(request)
         asyncio.get_running_loop().create_task(self._answer(request))
 
@@ -185,19 +187,37 @@ class AsgiResponse:
         return json.loads(self.body)
 
 
-async def _asgi_request(app, method: str = "GET", path: str = "/", *, headers=(), body: bytes | list[bytes] = b"",
-                       client=("203.0.113.7", 51000), scheme="http") -> AsgiResponse:
+async def _asgi_request(
+    app,
+    method: str = "GET",
+    path: str = "/",
+    *,
+    headers=(),
+    body: bytes | list[bytes] = b"",
+    client=("203.0.113.7", 51000),
+    scheme="http",
+) -> AsgiResponse:
     """Send one request through an ASGI app as uvicorn would; `body` as a list is sent in pieces."""
     chunks = body if isinstance(body, list) else [body]
-    messages = [{"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
-                for i, chunk in enumerate(chunks)]
+    messages = [
+        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1} for i, chunk in enumerate(chunks)
+    ]
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": scheme,
-        "path": path.split("?")[0], "raw_path": path.split("?")[0].encode(),
-        "query_string": path.partition("?")[2].encode(), "root_path": "",
-        "headers": [(n.lower().encode() if isinstance(n, str) else n, v.encode() if isinstance(v, str) else v)
-                    for n, v in headers],
-        "client": client, "server": ("127.0.0.1", 8000),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": scheme,
+        "path": path.split("?")[0],
+        "raw_path": path.split("?")[0].encode(),
+        "query_string": path.partition("?")[2].encode(),
+        "root_path": "",
+        "headers": [
+            (n.lower().encode() if isinstance(n, str) else n, v.encode() if isinstance(v, str) else v)
+            for n, v in headers
+        ],
+        "client": client,
+        "server": ("127.0.0.1", 8000),
     }
     sent = []
 
@@ -212,8 +232,9 @@ async def _asgi_request(app, method: str = "GET", path: str = "/", *, headers=()
     await app(scope, receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
     bodies = [m for m in sent if m["type"] == "http.response.body"]
-    return AsgiResponse(start["status"], list(start.get("headers", [])), b"".join(m.get("body", b"") for m in bodies),
-                        len(bodies))
+    return AsgiResponse(
+        start["status"], list(start.get("headers", [])), b"".join(m.get("body", b"") for m in bodies), len(bodies)
+    )
 
 
 @pytest.fixture
@@ -225,10 +246,22 @@ def asgi_request():
 # --- identity ---------------------------------------------------------------------------
 @pytest.fixture
 def access_token(settings):
-    def mint(user_id: int = 7, *, username: str = "ada", is_staff: bool = False, lifetime: float = 300,
-             token_type: str = "access", secret: str | None = None) -> str:
-        claims = {"user_id": user_id, "username": username, "is_staff": is_staff, "token_type": token_type,
-                  "exp": int(time.time() + lifetime)}
+    def mint(
+        user_id: int = 7,
+        *,
+        username: str = "ada",
+        is_staff: bool = False,
+        lifetime: float = 300,
+        token_type: str = "access",
+        secret: str | None = None,
+    ) -> str:
+        claims = {
+            "user_id": user_id,
+            "username": username,
+            "is_staff": is_staff,
+            "token_type": token_type,
+            "exp": int(time.time() + lifetime),
+        }
         return jwt.encode(claims, secret or settings.JWT_SECRET, algorithm="HS256")
 
     return mint

@@ -12,6 +12,7 @@ Where it runs, so that it never touches what `make run` uses:
   (FLUSHDB) at the start, so point it at a database nothing else uses (CI uses
   db 15); otherwise a private embedded redis-server on a free port.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -38,8 +39,8 @@ _log_files: list[Path] = []
 class RunningPlatform:
     """What a test needs to talk to the platform."""
 
-    base_url: str      # the gateway, e.g. http://127.0.0.1:18000
-    ws_url: str        # ws://127.0.0.1:18000/ws/events/
+    base_url: str  # the gateway, e.g. http://127.0.0.1:18000
+    ws_url: str  # ws://127.0.0.1:18000/ws/events/
     redis_url: str
     platform: Platform  # stop_process("cart-worker") / start_process("cart-worker")
 
@@ -74,8 +75,14 @@ def platform(tmp_path_factory) -> RunningPlatform:
         redis_url = embedded.start()
 
     with open(log_path, "w", buffering=1) as log:
-        running = Platform(port_offset=PORT_OFFSET, state_dir=state_dir, redis_url=redis_url,
-                           env=e2e_database_env(state_dir), fresh_databases=True, output=log)
+        running = Platform(
+            port_offset=PORT_OFFSET,
+            state_dir=state_dir,
+            redis_url=redis_url,
+            env=e2e_database_env(state_dir),
+            fresh_databases=True,
+            output=log,
+        )
         atexit.register(running.stop)  # should the session end without its teardown
         try:
             with running:

@@ -1,5 +1,6 @@
 """What a client of the platform does, as small helpers for the end-to-end tests:
 real HTTP through the gateway (httpx) and real WebSockets (websockets' sync client)."""
+
 from __future__ import annotations
 
 import itertools
@@ -36,8 +37,9 @@ def http(platform) -> httpx.Client:
 def register_and_log_in(client: httpx.Client) -> Customer:
     username = f"shopper{next(_serial)}_{uuid.uuid4().hex[:6]}"
     password = "correct-horse-battery-staple"
-    created = client.post("/api/auth/register/",
-                          json={"username": username, "email": f"{username}@example.com", "password": password})
+    created = client.post(
+        "/api/auth/register/", json={"username": username, "email": f"{username}@example.com", "password": password}
+    )
     assert created.status_code == 201, created.text
     tokens = client.post("/api/auth/token/", json={"username": username, "password": password})
     assert tokens.status_code == 200, tokens.text
@@ -100,9 +102,12 @@ class EventSocket:
         self.send({"type": "subscribe", "events": list(events)})
         return self.receive()
 
-    def next_event(self, name: str, *, timeout: float = 15.0, where: Callable[[dict], bool] = lambda data: True) -> dict:
+    def next_event(
+        self, name: str, *, timeout: float = 15.0, where: Callable[[dict], bool] = lambda data: True
+    ) -> dict:
         """The first pushed event of that name whose data matches `where`, received
         before or during this call; other event frames are kept for later calls."""
+
         def matches(frame):
             return frame.get("event") == name and where(frame["data"])
 
@@ -141,19 +146,28 @@ class EventSocket:
 
 def add_to_cart(client: httpx.Client, customer: Customer, product_id: int, quantity: int = 1) -> None:
     """Add once the cart's replica knows the product (it learns it from an event)."""
-    added = eventually(lambda: client.post("/api/cart/items/", json={"product_id": product_id, "quantity": quantity},
-                                           headers=customer.headers).status_code == 201)
+    added = eventually(
+        lambda: (
+            client.post(
+                "/api/cart/items/", json={"product_id": product_id, "quantity": quantity}, headers=customer.headers
+            ).status_code
+            == 201
+        )
+    )
     assert added, f"the cart never learned of product {product_id}"
 
 
 def checkout(client: httpx.Client, customer: Customer, token: str = "tok_visa", **headers) -> dict:
-    response = client.post("/api/cart/checkout/", json={"payment_token": token}, headers={**customer.headers, **headers})
+    response = client.post(
+        "/api/cart/checkout/", json={"payment_token": token}, headers={**customer.headers, **headers}
+    )
     assert response.status_code == 202, response.text
     return response.json()
 
 
 def final_order(client: httpx.Client, customer: Customer, order_id: int, timeout: float = 30.0) -> dict:
     """The order once it has left `pending`."""
+
     def settled():
         order = client.get(f"/api/cart/orders/{order_id}/", headers=customer.headers).json()
         return order if order["status"] != "pending" else None
@@ -171,13 +185,25 @@ def publish_raw(platform, envelope: dict) -> None:
 
     app = Celery("e2e", broker=platform.redis_url)
     try:
-        app.send_task("events.deliver", args=[envelope], task_id=envelope["id"],
-                      exchange=Exchange("domain_events", type="direct", durable=True), routing_key=envelope["type"])
+        app.send_task(
+            "events.deliver",
+            args=[envelope],
+            task_id=envelope["id"],
+            exchange=Exchange("domain_events", type="direct", durable=True),
+            routing_key=envelope["type"],
+        )
     finally:
         app.close()
 
 
 def envelope_of(frame: dict, *, source: str, time: str = "2026-01-01T00:00:00+00:00") -> dict:
     """The CloudEvents envelope behind a pushed frame (same id, type and data)."""
-    return {"specversion": "1.0", "id": frame["id"], "source": f"/{source}", "type": frame["event"], "time": time,
-            "datacontenttype": "application/json", "data": frame["data"]}
+    return {
+        "specversion": "1.0",
+        "id": frame["id"],
+        "source": f"/{source}",
+        "type": frame["event"],
+        "time": time,
+        "datacontenttype": "application/json",
+        "data": frame["data"],
+    }

@@ -1,5 +1,6 @@
 """The checkout saga across real processes: cart, catalog, payment and review only
 ever talk through events, and the buyer watches each step arrive on their socket."""
+
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -42,8 +43,9 @@ def test_a_paid_checkout_empties_the_cart_takes_the_stock_and_is_pushed_only_to_
         assert placed["status"] == "pending"
         order_id = placed["order_id"]
 
-        paid = buyer_socket.next_event("order.status_changed",
-                                       where=lambda d: d["order_id"] == order_id and d["status"] == "paid", timeout=30)
+        paid = buyer_socket.next_event(
+            "order.status_changed", where=lambda d: d["order_id"] == order_id and d["status"] == "paid", timeout=30
+        )
         payment = buyer_socket.next_event("payment.succeeded", where=lambda d: d["order_id"] == order_id)
         assert Decimal(payment["data"]["amount"]) == Decimal("38.50")
         assert paid["data"]["user_id"] == buyer.id
@@ -74,7 +76,9 @@ def test_a_declined_card_fails_the_order_keeps_the_cart_and_gives_the_stock_back
 
         failed = buyer_socket.next_event("payment.failed", where=lambda d: d["order_id"] == order_id, timeout=30)
         assert failed["data"]["reason"]
-        buyer_socket.next_event("order.status_changed", where=lambda d: d["order_id"] == order_id and d["status"] == "failed")
+        buyer_socket.next_event(
+            "order.status_changed", where=lambda d: d["order_id"] == order_id and d["status"] == "failed"
+        )
         other_socket.assert_no_event("payment.failed", within=1)
         other_socket.assert_no_event("order.status_changed", within=0.5)
         assert final_order(client, buyer, order_id)["status"] == "failed"
@@ -103,8 +107,9 @@ def test_an_order_the_catalog_cannot_fill_is_cancelled_and_the_buyer_is_told(pla
         finally:
             platform.platform.start_process("cart-worker")
 
-        cancelled = buyer_socket.next_event("order.status_changed", timeout=30,
-                                            where=lambda d: d["order_id"] == order_id and d["status"] != "pending")
+        cancelled = buyer_socket.next_event(
+            "order.status_changed", timeout=30, where=lambda d: d["order_id"] == order_id and d["status"] != "pending"
+        )
         assert cancelled["data"]["status"] == "cancelled"
         other_socket.assert_no_event("order.status_changed", within=1)
         assert final_order(client, buyer, order_id)["status"] == "cancelled"
@@ -122,8 +127,9 @@ def test_twenty_concurrent_checkouts_for_the_last_five_units_sell_exactly_five(p
 
         def check_out(buyer):
             with httpx.Client(base_url=platform.base_url, timeout=30) as own_client:
-                return buyer, own_client.post("/api/cart/checkout/", json={"payment_token": "tok_visa"},
-                                              headers=buyer.headers)
+                return buyer, own_client.post(
+                    "/api/cart/checkout/", json={"payment_token": "tok_visa"}, headers=buyer.headers
+                )
 
         with ThreadPoolExecutor(max_workers=20) as pool:
             answers = list(pool.map(check_out, buyers))
@@ -148,7 +154,9 @@ def test_redelivered_and_repeated_saga_events_change_nothing(platform, listen):
         add_to_cart(client, buyer, vase["id"], 1)
         order_id = checkout(client, buyer, "tok_visa")["order_id"]
         succeeded = buyer_socket.next_event("payment.succeeded", where=lambda d: d["order_id"] == order_id, timeout=30)
-        buyer_socket.next_event("order.status_changed", where=lambda d: d["order_id"] == order_id and d["status"] == "paid")
+        buyer_socket.next_event(
+            "order.status_changed", where=lambda d: d["order_id"] == order_id and d["status"] == "paid"
+        )
         assert final_order(client, buyer, order_id)["status"] == "paid"
         assert eventually(lambda: product_stock(client, vase["id"]) == 3)
 
@@ -156,13 +164,26 @@ def test_redelivered_and_repeated_saga_events_change_nothing(platform, listen):
         # same order (new id), then a stock.reserved for the paid order.
         publish_raw(platform, envelope_of(succeeded, source="payment"))
         publish_raw(platform, {**envelope_of(succeeded, source="payment"), "id": str(uuid.uuid4())})
-        publish_raw(platform, {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/catalog",
-                               "type": "stock.reserved", "time": "2026-01-01T00:00:00+00:00",
-                               "data": {"order_id": order_id, "user_id": buyer.id, "total": "15.00",
-                                        "items": [{"product_id": vase["id"], "quantity": 1, "unit_price": "15.00"}]}})
+        publish_raw(
+            platform,
+            {
+                "specversion": "1.0",
+                "id": str(uuid.uuid4()),
+                "source": "/catalog",
+                "type": "stock.reserved",
+                "time": "2026-01-01T00:00:00+00:00",
+                "data": {
+                    "order_id": order_id,
+                    "user_id": buyer.id,
+                    "total": "15.00",
+                    "items": [{"product_id": vase["id"], "quantity": 1, "unit_price": "15.00"}],
+                },
+            },
+        )
 
-        buyer_socket.assert_no_event("order.status_changed", within=3,
-                                     where=lambda d: d["order_id"] == order_id and d["status"] != "pending")
+        buyer_socket.assert_no_event(
+            "order.status_changed", within=3, where=lambda d: d["order_id"] == order_id and d["status"] != "pending"
+        )
         payments = client.get("/api/payments/", headers=buyer.headers).json()["results"]
         assert [(p["order_id"], p["status"]) for p in payments] == [(order_id, "succeeded")]
         assert final_order(client, buyer, order_id)["status"] == "paid"
@@ -180,10 +201,15 @@ def test_a_review_after_a_paid_order_is_a_verified_purchase_and_updates_the_rati
         assert final_order(client, buyer, order_id)["status"] == "paid"
 
         def review(customer, rating):
-            return client.post("/api/reviews/", json={"product_id": teapot["id"], "rating": rating, "comment": "ok"},
-                               headers=customer.headers)
+            return client.post(
+                "/api/reviews/",
+                json={"product_id": teapot["id"], "rating": rating, "comment": "ok"},
+                headers=customer.headers,
+            )
 
-        verified = eventually(lambda: (r := review(buyer, 5)).status_code == 201 and r.json()["verified_purchase"] and r)
+        verified = eventually(
+            lambda: (r := review(buyer, 5)).status_code == 201 and r.json()["verified_purchase"] and r
+        )
         assert verified, "the review service never learned of the purchase"
         assert review(buyer, 4).status_code in (400, 409)
         unverified = review(stranger, 2)
@@ -191,6 +217,7 @@ def test_a_review_after_a_paid_order_is_a_verified_purchase_and_updates_the_rati
 
         pushed = listener.next_event("review.created", where=lambda d: d["product_id"] == teapot["id"])
         assert pushed["data"]["rating"] in (5, 2)
-        rated = eventually(lambda: (p := client.get(f"/api/catalog/products/{teapot['id']}/").json())["rating_count"] == 2
-                           and p)
+        rated = eventually(
+            lambda: (p := client.get(f"/api/catalog/products/{teapot['id']}/").json())["rating_count"] == 2 and p
+        )
         assert rated and Decimal(rated["rating_avg"]) == Decimal("3.50")

@@ -1,5 +1,6 @@
 """compose.yaml is valid Compose and runs every project the way the launcher does.
 Plain file checks: no platform, no Docker."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,9 @@ def compose():
 def test_the_compose_file_follows_the_compose_specification():
     result = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(COMPOSE_FILE)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr

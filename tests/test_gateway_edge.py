@@ -1,4 +1,5 @@
 """The gateway as the one public entry point: identity, request ids, errors, docs."""
+
 import httpx
 from journeys import EventSocket, http, register_and_log_in
 
@@ -6,8 +7,12 @@ from journeys import EventSocket, http, register_and_log_in
 def test_identity_headers_sent_by_a_client_are_never_trusted(platform):
     with http(platform) as client:
         alice, bob = register_and_log_in(client), register_and_log_in(client)
-        spoofed = {"X-User-Id": str(bob.id), "X_User_Id": str(bob.id), "X-User-Is-Staff": "true",
-                   "X-Gateway-Identity": "forged.value"}
+        spoofed = {
+            "X-User-Id": str(bob.id),
+            "X_User_Id": str(bob.id),
+            "X-User-Is-Staff": "true",
+            "X-Gateway-Identity": "forged.value",
+        }
 
         anonymous = client.get("/api/auth/me/", headers=spoofed)
         assert anonymous.status_code == 401
@@ -44,10 +49,13 @@ def test_every_response_carries_the_request_id_the_client_sent_or_a_new_one(plat
 
 def test_bad_input_gets_a_4xx_in_the_common_error_shape(platform):
     with http(platform) as client:
-        malformed = client.post("/api/auth/register/", content=b"{not json", headers={"Content-Type": "application/json"})
+        malformed = client.post(
+            "/api/auth/register/", content=b"{not json", headers={"Content-Type": "application/json"}
+        )
         missing = client.post("/api/auth/register/", json={"username": "only-a-name"})
-        oversized = client.post("/api/auth/register/", content=b"x" * (2 * 1024 * 1024),
-                                headers={"Content-Type": "application/json"})
+        oversized = client.post(
+            "/api/auth/register/", content=b"x" * (2 * 1024 * 1024), headers={"Content-Type": "application/json"}
+        )
     assert malformed.status_code == 400 and malformed.json()["error"]["code"]
     assert missing.status_code == 400 and {"email", "password"} <= set(missing.json()["error"]["fields"])
     assert oversized.status_code == 413 and oversized.json()["error"]["code"]
@@ -67,9 +75,19 @@ def test_the_merged_schema_names_every_service_under_its_prefix_and_the_docs_ren
         docs = client.get("/api/docs/")
     assert schema.status_code == 200
     paths = schema.json()["paths"]
-    for expected in ("/api/auth/register/", "/api/auth/token/", "/api/catalog/products/", "/api/catalog/products/{id}/",
-                     "/api/cart/", "/api/cart/items/", "/api/payments/", "/api/reviews/"):
-        assert any(p.rstrip("/") == expected.rstrip("/") or p.replace("{pk}", "{id}") == expected for p in paths), expected
+    for expected in (
+        "/api/auth/register/",
+        "/api/auth/token/",
+        "/api/catalog/products/",
+        "/api/catalog/products/{id}/",
+        "/api/cart/",
+        "/api/cart/items/",
+        "/api/payments/",
+        "/api/reviews/",
+    ):
+        assert any(p.rstrip("/") == expected.rstrip("/") or p.replace("{pk}", "{id}") == expected for p in paths), (
+            expected
+        )
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
 
@@ -79,8 +97,10 @@ def test_a_socket_with_a_bad_token_is_closed_with_4401_and_bad_frames_get_error_
         assert socket.receive()["type"] == "error"
         socket.send({"type": "dance"})
         assert socket.receive()["type"] == "error"
-        assert socket.subscribe("catalog.product.created") == {"type": "subscribed",
-                                                                "events": ["catalog.product.created"]}
+        assert socket.subscribe("catalog.product.created") == {
+            "type": "subscribed",
+            "events": ["catalog.product.created"],
+        }
         socket.send({"type": "auth", "token": "forged"})
         try:
             socket.receive()

@@ -1,4 +1,5 @@
 """The launcher's promise: every process of the platform up, and the gateway saying so."""
+
 import httpx
 
 from commerce_core.settings.topology import SERVICES

@@ -1,14 +1,19 @@
 """The walking skeleton's journey: a customer registers, logs in, listens on a
 WebSocket, and sees the operator's new product (public push) and their own cart
 change (private push) arrive, while every step between services is an event."""
+
 from decimal import Decimal
 
 from journeys import EventSocket, create_product, eventually, http, log_in_as_operator, register_and_log_in
 
 
 def test_a_customer_sees_new_products_and_only_their_own_cart_updates_pushed(platform):
-    with http(platform) as client, EventSocket(platform.ws_url) as alice_socket, \
-            EventSocket(platform.ws_url) as bob_socket, EventSocket(platform.ws_url) as anonymous_socket:
+    with (
+        http(platform) as client,
+        EventSocket(platform.ws_url) as alice_socket,
+        EventSocket(platform.ws_url) as bob_socket,
+        EventSocket(platform.ws_url) as anonymous_socket,
+    ):
         alice, bob = register_and_log_in(client), register_and_log_in(client)
         operator = log_in_as_operator(client)
 
@@ -26,8 +31,14 @@ def test_a_customer_sees_new_products_and_only_their_own_cart_updates_pushed(pla
             assert frame["id"]
 
         # The cart learns of the product only through the event, then Alice adds it.
-        added = eventually(lambda: client.post("/api/cart/items/", json={"product_id": product["id"], "quantity": 2},
-                                               headers=alice.headers).status_code == 201)
+        added = eventually(
+            lambda: (
+                client.post(
+                    "/api/cart/items/", json={"product_id": product["id"], "quantity": 2}, headers=alice.headers
+                ).status_code
+                == 201
+            )
+        )
         assert added, "the cart never learned of the new product"
 
         frame = alice_socket.next_event("cart.updated")

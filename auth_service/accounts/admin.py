@@ -1,5 +1,6 @@
 """Django's user admin, saving through `services.user_save` so that an edit here
 announces itself (`auth.user.updated`) in the same transaction, like any other."""
+
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms

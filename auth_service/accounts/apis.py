@@ -4,6 +4,7 @@ serialize output.
 Registration and tokens are public; `me` needs the identity the gateway vouches
 for. The default authentication stays on the public views too, because it is what
 makes DRF answer a failed sign-in with 401 rather than 403."""
+
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -17,8 +18,11 @@ from . import selectors, services, tokens
 class ErrorDetailOutputSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
-                                   help_text="Present on validation errors: the messages of each invalid field.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Present on validation errors: the messages of each invalid field.",
+    )
 
 
 class ErrorOutputSerializer(serializers.Serializer):
@@ -59,9 +63,16 @@ class MeOutputSerializer(RegisterOutputSerializer):
 class RegisterApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(tags=["auth"], operation_id="auth_register", auth=[], request=RegisterInputSerializer,
-                   responses={201: RegisterOutputSerializer,
-                              400: _error("Missing, malformed, taken or weak input, with field errors.")})
+    @extend_schema(
+        tags=["auth"],
+        operation_id="auth_register",
+        auth=[],
+        request=RegisterInputSerializer,
+        responses={
+            201: RegisterOutputSerializer,
+            400: _error("Missing, malformed, taken or weak input, with field errors."),
+        },
+    )
     def post(self, request):
         data = RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -72,9 +83,17 @@ class RegisterApi(APIView):
 class TokenObtainApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(tags=["auth"], operation_id="auth_token_obtain", auth=[], request=tokens.TokenObtainPairSerializer,
-                   responses={200: TokenPairOutputSerializer, 400: _error("Missing fields."),
-                              401: _error("Wrong credentials or an inactive user.")})
+    @extend_schema(
+        tags=["auth"],
+        operation_id="auth_token_obtain",
+        auth=[],
+        request=tokens.TokenObtainPairSerializer,
+        responses={
+            200: TokenPairOutputSerializer,
+            400: _error("Missing fields."),
+            401: _error("Wrong credentials or an inactive user."),
+        },
+    )
     def post(self, request):
         serializer = tokens.TokenObtainPairSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -84,9 +103,17 @@ class TokenObtainApi(APIView):
 class TokenRefreshApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(tags=["auth"], operation_id="auth_token_refresh", auth=[], request=tokens.TokenRefreshSerializer,
-                   responses={200: AccessTokenOutputSerializer, 400: _error("Missing fields."),
-                              401: _error("An invalid or expired refresh token, or its user is inactive.")})
+    @extend_schema(
+        tags=["auth"],
+        operation_id="auth_token_refresh",
+        auth=[],
+        request=tokens.TokenRefreshSerializer,
+        responses={
+            200: AccessTokenOutputSerializer,
+            400: _error("Missing fields."),
+            401: _error("An invalid or expired refresh token, or its user is inactive."),
+        },
+    )
     def post(self, request):
         serializer = tokens.TokenRefreshSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
@@ -96,8 +123,12 @@ class TokenRefreshApi(APIView):
 class MeApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["auth"], operation_id="auth_me", auth=[{"bearerAuth": []}],
-                   responses={200: MeOutputSerializer, 401: _error("Not signed in, or the user is gone or inactive.")})
+    @extend_schema(
+        tags=["auth"],
+        operation_id="auth_me",
+        auth=[{"bearerAuth": []}],
+        responses={200: MeOutputSerializer, 401: _error("Not signed in, or the user is gone or inactive.")},
+    )
     def get(self, request):
         # request.user is the gateway's Principal; the stored user has the email.
         user = selectors.user_get(user_id=request.user.id)

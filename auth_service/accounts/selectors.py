@@ -1,5 +1,6 @@
 """Reads of users. Usernames and emails are compared without regard to case: both
 are unique that way (see migrations/0001)."""
+
 from django.contrib.auth.models import User
 
 

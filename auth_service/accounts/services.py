@@ -2,6 +2,7 @@
 
 Validation failures are raised as one `ApplicationError` carrying every field's
 errors, so the API answers them in the shared error shape."""
+
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -88,8 +89,11 @@ def user_save(*, user: User) -> User:
     announcing a new user as registered and a change of `ANNOUNCED_FIELDS` as updated.
 
     The password is taken as it is: set it with `user.set_password()` beforehand."""
-    stored = (User.objects.select_for_update().filter(pk=user.pk).values(*ANNOUNCED_FIELDS).first()
-              if user.pk is not None else None)
+    stored = (
+        User.objects.select_for_update().filter(pk=user.pk).values(*ANNOUNCED_FIELDS).first()
+        if user.pk is not None
+        else None
+    )
     errors = _validation_errors(user)
     if errors:
         raise invalid(errors)
@@ -102,8 +106,9 @@ def user_save(*, user: User) -> User:
 
 
 @transaction.atomic
-def user_update(*, user_id: int, username: str | None = None, email: str | None = None,
-                is_active: bool | None = None) -> User:
+def user_update(
+    *, user_id: int, username: str | None = None, email: str | None = None, is_active: bool | None = None
+) -> User:
     """Change what other services know of a user; fields left as None stay as they are."""
     user = User.objects.select_for_update().filter(pk=user_id).first()
     if user is None:

@@ -8,6 +8,7 @@ user. Each refresh reads the user again, so a renamed or demoted user gets an ac
 token that says so, and a deactivated or deleted one gets none, instead of claims
 copied from a refresh token that may be days old.
 """
+
 from django.contrib.auth.models import User
 from rest_framework import exceptions
 from rest_framework_simplejwt import serializers, tokens

@@ -3,6 +3,7 @@
 Auth subscribes to no events, but its worker still relays the outbox (so a user
 registered while Redis was down is announced later) and beats the heartbeat the
 gateway's /health reads."""
+
 import os
 
 import django

@@ -1,15 +1,16 @@
 """Auth service settings: the shared defaults plus what is auth's own (users, passwords, JWTs)."""
+
 from pathlib import Path
 
 from commerce_core.settings.base import *  # noqa: F403
 from commerce_core.settings.base import (
-                                         ACCESS_TOKEN_LIFETIME,
-                                         INSTALLED_APPS,
-                                         JWT_ALGORITHM,
-                                         JWT_SECRET,
-                                         REFRESH_TOKEN_LIFETIME,
-                                         SPECTACULAR_SETTINGS,
-                                         build_databases,
+    ACCESS_TOKEN_LIFETIME,
+    INSTALLED_APPS,
+    JWT_ALGORITHM,
+    JWT_SECRET,
+    REFRESH_TOKEN_LIFETIME,
+    SPECTACULAR_SETTINGS,
+    build_databases,
 )
 
 SERVICE_NAME = "auth"

@@ -1,6 +1,7 @@
 """Thin HTTP layer: validate input, call a service or selector, serialize output.
 
 Every endpoint is the caller's own cart; the caller is whoever the gateway vouched for."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -33,8 +34,12 @@ class CartItemUpdateInputSerializer(serializers.Serializer):
 class CartApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["cart"], operation_id="cart_retrieve", summary="The caller's cart, at current prices",
-                   responses={200: CartOutputSerializer})
+    @extend_schema(
+        tags=["cart"],
+        operation_id="cart_retrieve",
+        summary="The caller's cart, at current prices",
+        responses={200: CartOutputSerializer},
+    )
     def get(self, request):
         contents = selectors.cart_contents(user_id=request.user.id)
         return Response(CartOutputSerializer(contents).data)
@@ -43,9 +48,13 @@ class CartApi(APIView):
 class CartItemAddApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["cart"], operation_id="cart_item_add",
-                   summary="Add a product to the cart (adding one already there raises its quantity)",
-                   request=CartItemAddInputSerializer, responses={201: CartOutputSerializer})
+    @extend_schema(
+        tags=["cart"],
+        operation_id="cart_item_add",
+        summary="Add a product to the cart (adding one already there raises its quantity)",
+        request=CartItemAddInputSerializer,
+        responses={201: CartOutputSerializer},
+    )
     def post(self, request):
         data = CartItemAddInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -56,17 +65,24 @@ class CartItemAddApi(APIView):
 class CartItemDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["cart"], operation_id="cart_item_update", summary="Set the quantity of a product in the cart",
-                   request=CartItemUpdateInputSerializer, responses={200: CartOutputSerializer})
+    @extend_schema(
+        tags=["cart"],
+        operation_id="cart_item_update",
+        summary="Set the quantity of a product in the cart",
+        request=CartItemUpdateInputSerializer,
+        responses={200: CartOutputSerializer},
+    )
     def patch(self, request, product_id: int):
         data = CartItemUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        contents = services.cart_item_set_quantity(user_id=request.user.id, product_id=product_id,
-                                                   **data.validated_data)
+        contents = services.cart_item_set_quantity(
+            user_id=request.user.id, product_id=product_id, **data.validated_data
+        )
         return Response(CartOutputSerializer(contents).data)
 
-    @extend_schema(tags=["cart"], operation_id="cart_item_remove", summary="Take a product out of the cart",
-                   responses={204: None})
+    @extend_schema(
+        tags=["cart"], operation_id="cart_item_remove", summary="Take a product out of the cart", responses={204: None}
+    )
     def delete(self, request, product_id: int):
         services.cart_item_remove(user_id=request.user.id, product_id=product_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

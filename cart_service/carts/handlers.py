@@ -3,6 +3,7 @@ from the ones commerce_core.customers handles.
 
 Each handler runs once per event id (the inbox sees to that); the services it calls
 are also idempotent and order-tolerant in effect (see services.py)."""
+
 from datetime import datetime
 
 from commerce_core.events.api import Envelope, handles
@@ -22,8 +23,13 @@ def _published_at(envelope: Envelope) -> datetime:
 
 @handles(ProductCreated)
 def record_new_product(event: ProductCreated, envelope: Envelope) -> None:
-    services.product_replica_record(product_id=event.product_id, name=event.name, price=event.price,
-                                    stock=event.stock, as_of=_published_at(envelope))
+    services.product_replica_record(
+        product_id=event.product_id,
+        name=event.name,
+        price=event.price,
+        stock=event.stock,
+        as_of=_published_at(envelope),
+    )
 
 
 @handles(ProductPriceChanged)

@@ -1,4 +1,5 @@
 """Reads of carts."""
+
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,10 +24,10 @@ class CartContents:
 
 def cart_contents(*, user_id: int) -> CartContents:
     """The user's cart; a user who never added anything has an empty one."""
-    items = (CartItem.objects.filter(cart__user_id=user_id)
-             .select_related("product").order_by("id"))
-    lines = [CartLine(product_id=item.product_id, quantity=item.quantity, unit_price=item.product.price)
-             for item in items]
+    items = CartItem.objects.filter(cart__user_id=user_id).select_related("product").order_by("id")
+    lines = [
+        CartLine(product_id=item.product_id, quantity=item.quantity, unit_price=item.product.price) for item in items
+    ]
     total = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
     return CartContents(user_id=user_id, items=lines, total=total)
 

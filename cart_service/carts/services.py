@@ -1,5 +1,6 @@
 """Writes of the cart service: the replicas that events keep up to date, and the
 carts their owners change. Each runs in one transaction with the events it publishes."""
+
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -32,8 +33,9 @@ def _is_newer(as_of: datetime, recorded: datetime | None) -> bool:
 
 
 @transaction.atomic
-def product_replica_record(*, product_id: int, as_of: datetime, name: str | None = None,
-                           price: Decimal | None = None, stock: int | None = None) -> None:
+def product_replica_record(
+    *, product_id: int, as_of: datetime, name: str | None = None, price: Decimal | None = None, stock: int | None = None
+) -> None:
     """Store what a catalog event published at `as_of` says of a product.
 
     An unknown product gets a replica holding just that (say, a price that arrived
@@ -41,8 +43,9 @@ def product_replica_record(*, product_id: int, as_of: datetime, name: str | None
     marked it handled, so it would never come back. When the price moves, the carts
     holding the product are re-announced, since their totals moved with it.
     """
-    if _product_replica_record_in_one_statement(product_id=product_id, as_of=as_of, name=name,
-                                               price=price, stock=stock):
+    if _product_replica_record_in_one_statement(
+        product_id=product_id, as_of=as_of, name=name, price=price, stock=stock
+    ):
         return
     # Every other case (an event that overtook another or was overtaken, a first event
     # other than the creation) locks the row, creating it if need be, and takes from the
@@ -66,8 +69,9 @@ def product_replica_record(*, product_id: int, as_of: datetime, name: str | None
         _carts_holding_repriced(product_id)
 
 
-def _product_replica_record_in_one_statement(*, product_id: int, as_of: datetime, name: str | None,
-                                             price: Decimal | None, stock: int | None) -> bool:
+def _product_replica_record_in_one_statement(
+    *, product_id: int, as_of: datetime, name: str | None, price: Decimal | None, stock: int | None
+) -> bool:
     """Record the common cases in one statement each, without reading the row first;
     returns False, having written nothing, for any other case.
 
@@ -80,15 +84,21 @@ def _product_replica_record_in_one_statement(*, product_id: int, as_of: datetime
     known = ProductReplica.objects.filter(pk=product_id)
     if name is None and price is None and stock is not None:
         # `catalog.product.stock_changed`, published by every reservation: the hot path.
-        return bool(known.filter(Q(stock_as_of__isnull=True) | Q(stock_as_of__lt=as_of))
-                    .update(stock=stock, stock_as_of=as_of, updated_at=timezone.now()))
+        return bool(
+            known.filter(Q(stock_as_of__isnull=True) | Q(stock_as_of__lt=as_of)).update(
+                stock=stock, stock_as_of=as_of, updated_at=timezone.now()
+            )
+        )
     if name is None and stock is None and price is not None:
         # `catalog.product.price_changed`. The carts are re-announced only when a stored
         # price actually moves, and an UPDATE cannot say which value it replaced, so this
         # one matches only an older stored price that differs; a first price, or a newer
         # but equal one, goes the long way.
-        moved = (known.filter(price_as_of__lt=as_of).exclude(price=price)
-                 .update(price=price, price_as_of=as_of, updated_at=timezone.now()))
+        moved = (
+            known.filter(price_as_of__lt=as_of)
+            .exclude(price=price)
+            .update(price=price, price_as_of=as_of, updated_at=timezone.now())
+        )
         if moved:
             _carts_holding_repriced(product_id)
         return bool(moved)
@@ -96,8 +106,9 @@ def _product_replica_record_in_one_statement(*, product_id: int, as_of: datetime
         # `catalog.product.created`, as a rule the first news of the product.
         try:
             with transaction.atomic():  # a savepoint, so a losing INSERT leaves the transaction usable
-                ProductReplica.objects.create(product_id=product_id, name=name, price=price, price_as_of=as_of,
-                                              stock=stock, stock_as_of=as_of)
+                ProductReplica.objects.create(
+                    product_id=product_id, name=name, price=price, price_as_of=as_of, stock=stock, stock_as_of=as_of
+                )
         except IntegrityError:
             return False
         return True
@@ -118,7 +129,8 @@ def product_replica_mark_deleted(*, product_id: int) -> None:
     still fill in the tombstone's fields but never make it purchasable again.
     """
     replica, _ = ProductReplica.objects.select_for_update().get_or_create(
-        product_id=product_id, defaults={"is_deleted": True})
+        product_id=product_id, defaults={"is_deleted": True}
+    )
     if not replica.is_deleted:
         replica.is_deleted = True
         replica.save(update_fields=["is_deleted", "updated_at"])
@@ -153,8 +165,12 @@ def _check_quantity(product: ProductReplica, quantity: int, *, already_in_cart: 
 
 
 def _item_in_cart(*, user_id: int, product_id: int) -> CartItem:
-    item = (CartItem.objects.select_for_update().select_related("cart", "product")
-            .filter(cart__user_id=user_id, product_id=product_id).first())
+    item = (
+        CartItem.objects.select_for_update()
+        .select_related("cart", "product")
+        .filter(cart__user_id=user_id, product_id=product_id)
+        .first()
+    )
     if item is None:
         raise NotFound(f"Product {product_id} is not in the cart.")
     return item
@@ -164,12 +180,16 @@ def _cart_changed(cart: Cart) -> CartContents:
     """Touch the cart and announce its new contents to its owner."""
     cart.save(update_fields=["updated_at"])
     contents = selectors.cart_contents(user_id=cart.user_id)
-    publish(CartUpdated(
-        user_id=contents.user_id,
-        items=[CartLinePayload(product_id=line.product_id, quantity=line.quantity, unit_price=line.unit_price)
-               for line in contents.items],
-        total=contents.total,
-    ))
+    publish(
+        CartUpdated(
+            user_id=contents.user_id,
+            items=[
+                CartLinePayload(product_id=line.product_id, quantity=line.quantity, unit_price=line.unit_price)
+                for line in contents.items
+            ],
+            total=contents.total,
+        )
+    )
     return contents
 
 

@@ -1,4 +1,5 @@
 """The cart's event worker: `celery -A config.celery worker`."""
+
 import os
 
 import django

@@ -1,4 +1,5 @@
 """Cart service settings: the shared defaults plus what is the cart's own."""
+
 from pathlib import Path
 
 from commerce_core.settings.base import *  # noqa: F403

@@ -48,13 +48,17 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel the selected pending orders", permissions=["cancel"])
     def cancel_pending_orders(self, request, queryset):
-        cancelled = [order_id for order_id in queryset.values_list("pk", flat=True)
-                     if services.order_cancel(order_id=order_id, reason=OPERATOR_CANCELLED)]
+        cancelled = [
+            order_id
+            for order_id in queryset.values_list("pk", flat=True)
+            if services.order_cancel(order_id=order_id, reason=OPERATOR_CANCELLED)
+        ]
         skipped = queryset.count() - len(cancelled)
         self.message_user(request, f"Cancelled {len(cancelled)} order(s).", messages.SUCCESS)
         if skipped:
-            self.message_user(request, f"{skipped} order(s) were no longer pending and stay as they are.",
-                              messages.WARNING)
+            self.message_user(
+                request, f"{skipped} order(s) were no longer pending and stay as they are.", messages.WARNING
+            )
 
 
 @admin.register(IdempotencyRecord)

@@ -1,5 +1,6 @@
 """Thin HTTP layer of checkout and orders: validate input, call a service or selector,
 serialize output. Every endpoint is about the caller's own orders."""
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
@@ -58,8 +59,10 @@ def idempotency_key(request) -> str | None:
         return None
     if not key or len(key) > IDEMPOTENCY_KEY_MAX_LENGTH or not key.isprintable():
         raise ApplicationError(
-            "Invalid input.", code="validation_error",
-            fields={IDEMPOTENCY_KEY_HEADER: [f"Must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters."]})
+            "Invalid input.",
+            code="validation_error",
+            fields={IDEMPOTENCY_KEY_HEADER: [f"Must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters."]},
+        )
     return key
 
 
@@ -67,7 +70,9 @@ class CheckoutApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        tags=["orders"], operation_id="cart_checkout", summary="Order what is in the cart",
+        tags=["orders"],
+        operation_id="cart_checkout",
+        summary="Order what is in the cart",
         description=(
             "Freezes the cart into a `pending` order and starts the checkout: the catalog reserves the stock, "
             "then the payment is charged, and the order becomes `paid`, `failed` or `cancelled` (follow it with "
@@ -77,15 +82,21 @@ class CheckoutApi(APIView):
             "(with `Idempotent-Replayed: true`) instead of placing a second order; reusing a key with another "
             "`payment_token` is a 422 `idempotency_key_reused`."
         ),
-        parameters=[OpenApiParameter(
-            IDEMPOTENCY_KEY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER,
-            description="Any printable string up to 255 characters, unique per checkout attempt (say a UUID).",
-        )],
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_KEY_HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Any printable string up to 255 characters, unique per checkout attempt (say a UUID).",
+            )
+        ],
         request=CheckoutInputSerializer,
         responses={
             202: CheckoutOutputSerializer,
-            400: OpenApiResponse(description="Invalid input, an empty cart (`cart_empty`), or products the "
-                                             "catalog no longer sells in that quantity (`products_unavailable`)."),
+            400: OpenApiResponse(
+                description="Invalid input, an empty cart (`cart_empty`), or products the "
+                "catalog no longer sells in that quantity (`products_unavailable`)."
+            ),
             422: OpenApiResponse(description="The Idempotency-Key was used before with another body."),
         },
     )
@@ -95,15 +106,17 @@ class CheckoutApi(APIView):
         data.is_valid(raise_exception=True)
         if key is None:
             order = services.order_place(user_id=request.user.id, **data.validated_data)
-            return Response(CheckoutOutputSerializer(services.checkout_body(order)).data,
-                            status=status.HTTP_202_ACCEPTED)
+            return Response(
+                CheckoutOutputSerializer(services.checkout_body(order)).data, status=status.HTTP_202_ACCEPTED
+            )
         answer = services.order_checkout(user_id=request.user.id, idempotency_key=key, **data.validated_data)
         headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
         return Response(answer.body, status=answer.status_code, headers=headers)
 
 
-@extend_schema_view(get=extend_schema(tags=["orders"], operation_id="orders_list",
-                                      summary="The caller's orders, newest first"))
+@extend_schema_view(
+    get=extend_schema(tags=["orders"], operation_id="orders_list", summary="The caller's orders, newest first")
+)
 class OrderListApi(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = OrderOutputSerializer
@@ -116,8 +129,12 @@ class OrderListApi(generics.ListAPIView):
 class OrderDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["orders"], operation_id="orders_retrieve", summary="One of the caller's orders",
-                   responses={200: OrderOutputSerializer})
+    @extend_schema(
+        tags=["orders"],
+        operation_id="orders_retrieve",
+        summary="One of the caller's orders",
+        responses={200: OrderOutputSerializer},
+    )
     def get(self, request, order_id: int):
         order = selectors.order_get(user_id=request.user.id, order_id=order_id)
         return Response(OrderOutputSerializer(order).data)

@@ -2,6 +2,7 @@
 
 Each handler runs once per event id (the inbox sees to that), and the services only
 change a pending order under its row lock, so a duplicate or late event is a no-op."""
+
 from commerce_core.events.api import Envelope, handles
 from commerce_core.events.contracts.inventory import StockRejected
 from commerce_core.events.contracts.payments import PaymentFailed, PaymentSucceeded

@@ -1,4 +1,5 @@
 """Periodic jobs of the cart worker."""
+
 import logging
 
 from commerce_core.events.periodic import every

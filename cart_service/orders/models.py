@@ -1,4 +1,5 @@
 """Orders: a cart frozen at checkout, and the checkout answers kept for idempotent retries."""
+
 from django.core.validators import MinValueValidator
 from django.db import models
 
@@ -8,7 +9,7 @@ class OrderStatus(models.TextChoices):
 
     PENDING = "pending"
     PAID = "paid"
-    FAILED = "failed"        # the payment was declined
+    FAILED = "failed"  # the payment was declined
     CANCELLED = "cancelled"  # stock was refused, the order timed out, or an operator cancelled it
 
 
@@ -29,8 +30,9 @@ class Order(models.Model):
             # The timeout job's scan for stale pending orders.
             models.Index(fields=["status", "created_at"], name="order_status_age_idx"),
         ]
-        constraints = [models.CheckConstraint(condition=models.Q(status__in=OrderStatus.values),
-                                              name="order_status_known")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=OrderStatus.values), name="order_status_known")
+        ]
 
     def __str__(self):
         return f"order {self.pk} ({self.status})"

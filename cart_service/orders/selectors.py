@@ -1,4 +1,5 @@
 """Reads of orders. A customer only ever sees their own."""
+
 from django.db.models import QuerySet
 
 from commerce_core.web.errors import NotFound

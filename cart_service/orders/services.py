@@ -6,6 +6,7 @@ handlers.py settle the order through the functions below. Only a pending order e
 changes: every transition locks the order's row and checks its status first, so a
 duplicated or late event (a payment succeeding after the timeout) changes nothing.
 """
+
 import hashlib
 import json
 import logging
@@ -64,22 +65,31 @@ def order_place(*, user_id: int, payment_token: str) -> Order:
         raise ApplicationError(f"Some products in the cart cannot be ordered: {listed}.", code="products_unavailable")
 
     order = Order.objects.create(
-        user_id=user_id, status=OrderStatus.PENDING,
+        user_id=user_id,
+        status=OrderStatus.PENDING,
         total=sum((item.product.price * item.quantity for item in items), start=Decimal("0.00")),
     )
-    lines = OrderLine.objects.bulk_create([
-        OrderLine(order=order, product_id=item.product_id, quantity=item.quantity, unit_price=item.product.price)
-        for item in items
-    ])
-    publish(OrderPlaced(order_id=order.pk, user_id=user_id, items=_payload_lines(lines), total=order.total,
-                        payment_token=payment_token))
+    lines = OrderLine.objects.bulk_create(
+        [
+            OrderLine(order=order, product_id=item.product_id, quantity=item.quantity, unit_price=item.product.price)
+            for item in items
+        ]
+    )
+    publish(
+        OrderPlaced(
+            order_id=order.pk,
+            user_id=user_id,
+            items=_payload_lines(lines),
+            total=order.total,
+            payment_token=payment_token,
+        )
+    )
     publish(OrderStatusChanged(order_id=order.pk, user_id=user_id, status=order.status))
     return order
 
 
 def _payload_lines(lines) -> list[CartLine]:
-    return [CartLine(product_id=line.product_id, quantity=line.quantity, unit_price=line.unit_price)
-            for line in lines]
+    return [CartLine(product_id=line.product_id, quantity=line.quantity, unit_price=line.unit_price) for line in lines]
 
 
 # --- idempotent checkout ---------------------------------------------------------------
@@ -110,8 +120,11 @@ def _replay(*, user_id: int, key: str, fingerprint: str) -> CheckoutAnswer | Non
     if record.fingerprint != fingerprint:
         # As the IETF Idempotency-Key draft says: the key names one request, and this
         # is another one. 422 rather than 409, which we would use for "try again later".
-        raise ApplicationError("This Idempotency-Key was already used with different parameters.",
-                               code="idempotency_key_reused", status_code=http_status.HTTP_422_UNPROCESSABLE_ENTITY)
+        raise ApplicationError(
+            "This Idempotency-Key was already used with different parameters.",
+            code="idempotency_key_reused",
+            status_code=http_status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
     return CheckoutAnswer(record.status_code, record.body, replayed=True)
 
 
@@ -141,8 +154,9 @@ def order_checkout(*, user_id: int, payment_token: str, idempotency_key: str) ->
         return answer
     try:
         with transaction.atomic():
-            record = IdempotencyRecord(user_id=user_id, key=idempotency_key, fingerprint=fingerprint,
-                                       status_code=0, body={})
+            record = IdempotencyRecord(
+                user_id=user_id, key=idempotency_key, fingerprint=fingerprint, status_code=0, body={}
+            )
             # Inserted first so that a concurrent duplicate queues behind this transaction.
             record.save(force_insert=True)
             try:
@@ -151,7 +165,11 @@ def order_checkout(*, user_id: int, payment_token: str, idempotency_key: str) ->
                 record.status_code = refusal.status_code
                 record.body = error_body(refusal.code, refusal.message, refusal.fields)
             else:
-                record.order, record.status_code, record.body = order, http_status.HTTP_202_ACCEPTED, checkout_body(order)
+                record.order, record.status_code, record.body = (
+                    order,
+                    http_status.HTTP_202_ACCEPTED,
+                    checkout_body(order),
+                )
             record.save(update_fields=["order", "status_code", "body"])
     except IntegrityError:
         answer = _replay(user_id=user_id, key=idempotency_key, fingerprint=fingerprint)
@@ -204,8 +222,7 @@ def order_mark_paid(*, order_id: int) -> Order | None:
     if order is None:
         return None
     lines = list(order.lines.order_by("id"))
-    cart_services.cart_items_take_out(user_id=order.user_id,
-                                      lines=[(line.product_id, line.quantity) for line in lines])
+    cart_services.cart_items_take_out(user_id=order.user_id, lines=[(line.product_id, line.quantity) for line in lines])
     _set_status(order, OrderStatus.PAID)
     publish(OrderPaid(order_id=order.pk, user_id=order.user_id, items=_payload_lines(lines)))
     return order
@@ -235,8 +252,11 @@ def orders_cancel_timed_out(*, now: datetime | None = None, limit: int = 100) ->
     its outcome). Beyond `limit`, the next sweep takes the rest.
     """
     cutoff = (now or timezone.now()) - timedelta(seconds=settings.ORDER_TIMEOUT_SECONDS)
-    stale = list(Order.objects.select_for_update(skip_locked=True)
-                 .filter(status=OrderStatus.PENDING, created_at__lte=cutoff).order_by("created_at", "id")[:limit])
+    stale = list(
+        Order.objects.select_for_update(skip_locked=True)
+        .filter(status=OrderStatus.PENDING, created_at__lte=cutoff)
+        .order_by("created_at", "id")[:limit]
+    )
     for order in stale:
         _close_unpaid(order, OrderStatus.CANCELLED, TIMED_OUT)
     return [order.pk for order in stale]

@@ -1,5 +1,6 @@
 """Operators' view of the catalog. Every write goes through services.py, like the API's,
 so the admin publishes the same events (a price changed here reaches every cart)."""
+
 from django.contrib import admin
 from django.db.models import Count
 
@@ -28,8 +29,9 @@ class ProductAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            changes = {field: form.cleaned_data[field] for field in form.changed_data
-                       if field in PRODUCT_WRITABLE_FIELDS}
+            changes = {
+                field: form.cleaned_data[field] for field in form.changed_data if field in PRODUCT_WRITABLE_FIELDS
+            }
             saved = services.product_update(product_id=obj.pk, **changes)
         else:
             saved = services.product_create(**{field: form.cleaned_data[field] for field in PRODUCT_WRITABLE_FIELDS})

@@ -1,4 +1,5 @@
 """Thin HTTP layer: validate input, call a service or selector, serialize output."""
+
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -18,8 +19,19 @@ from .models import Category, Product
 class ProductOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
-        fields = ["id", "name", "description", "price", "stock", "category", "is_active", "rating_avg", "rating_count",
-                  "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "description",
+            "price",
+            "stock",
+            "category",
+            "is_active",
+            "rating_avg",
+            "rating_count",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class ProductInputSerializer(serializers.Serializer):
@@ -27,16 +39,25 @@ class ProductInputSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
     stock = serializers.IntegerField(min_value=0, max_value=2_147_483_647, default=0)
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), allow_null=True, required=False,
-                                                  default=None, help_text="A category id, or null for none.")
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.all(),
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="A category id, or null for none.",
+    )
 
 
-@extend_schema_view(get=extend_schema(description=(
-    "The shop's active products, paginated. `?category=` takes a category id or slug, "
-    "`?search=` looks in the name, the description and the category name, `?ordering=` "
-    "takes `price`, `name`, `created_at` or `rating_avg`, each reversed with a leading `-`.")))
+@extend_schema_view(
+    get=extend_schema(
+        description=(
+            "The shop's active products, paginated. `?category=` takes a category id or slug, "
+            "`?search=` looks in the name, the description and the category name, `?ordering=` "
+            "takes `price`, `name`, `created_at` or `rating_avg`, each reversed with a leading `-`."
+        )
+    )
+)
 class ProductListCreateApi(generics.ListAPIView):
-
     permission_classes = [IsStaffOrReadOnly]
     serializer_class = ProductOutputSerializer
     filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
@@ -93,14 +114,14 @@ class CategoryOutputSerializer(serializers.ModelSerializer):
 
 class CategoryInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    slug = serializers.SlugField(max_length=100, required=False, allow_blank=True,
-                                 help_text="Defaults to the slugified name.")
+    slug = serializers.SlugField(
+        max_length=100, required=False, allow_blank=True, help_text="Defaults to the slugified name."
+    )
     description = serializers.CharField(required=False, allow_blank=True)
 
 
 @extend_schema_view(get=extend_schema(description="Every category, by name, paginated."))
 class CategoryListCreateApi(generics.ListAPIView):
-
     permission_classes = [IsStaffOrReadOnly]
     serializer_class = CategoryOutputSerializer
     # Categories are few; the product list is what gets searched and sorted.
@@ -109,8 +130,11 @@ class CategoryListCreateApi(generics.ListAPIView):
     def get_queryset(self):
         return selectors.category_list()
 
-    @extend_schema(request=CategoryInputSerializer, responses={201: CategoryOutputSerializer},
-                   description="Staff only. The slug defaults to the slugified name.")
+    @extend_schema(
+        request=CategoryInputSerializer,
+        responses={201: CategoryOutputSerializer},
+        description="Staff only. The slug defaults to the slugified name.",
+    )
     def post(self, request):
         data = CategoryInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,5 +1,6 @@
 """Query-string filters of the product list (django-filter). A value that cannot name
 anything is a 400 in the common error shape, never an empty page or a 500."""
+
 import re
 
 import django_filters

@@ -2,6 +2,7 @@
 inventory app's, in inventory/handlers.py.)
 
 Each handler runs once per event id: the inbox sees to that."""
+
 from commerce_core.events.api import Envelope, handles
 from commerce_core.events.contracts.reviews import ReviewCreated
 

@@ -15,8 +15,12 @@ class Category(models.Model):
     """A shelf of the shop. Products name at most one."""
 
     name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True, validators=[validate_not_only_digits],
-                            help_text="The category's name in URLs and filters.")
+    slug = models.SlugField(
+        max_length=100,
+        unique=True,
+        validators=[validate_not_only_digits],
+        help_text="The category's name in URLs and filters.",
+    )
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,4 +1,5 @@
 """Reads of the catalog."""
+
 from django.db.models import QuerySet
 
 from .models import Category, Product

@@ -1,4 +1,5 @@
 """Writes of the catalog. Each runs in one transaction with the events it publishes."""
+
 import logging
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -22,10 +23,18 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def product_create(*, name: str, price: Decimal, stock: int = 0, description: str = "",
-                   category: Category | None = None, is_active: bool = True) -> Product:
-    product = Product(name=name, price=price, stock=stock, description=description, category=category,
-                      is_active=is_active)
+def product_create(
+    *,
+    name: str,
+    price: Decimal,
+    stock: int = 0,
+    description: str = "",
+    category: Category | None = None,
+    is_active: bool = True,
+) -> Product:
+    product = Product(
+        name=name, price=price, stock=stock, description=description, category=category, is_active=is_active
+    )
     product.full_clean()
     product.save()
     publish(ProductCreated(product_id=product.id, name=product.name, price=product.price, stock=product.stock))
@@ -101,8 +110,11 @@ def _save_category(category: Category) -> Category:
         with transaction.atomic():
             category.save()
     except IntegrityError:
-        raise ApplicationError("Invalid input.", code="validation_error",
-                               fields={"name": ["A category with this name or slug already exists."]}) from None
+        raise ApplicationError(
+            "Invalid input.",
+            code="validation_error",
+            fields={"name": ["A category with this name or slug already exists."]},
+        ) from None
     return category
 
 
@@ -125,6 +137,8 @@ def category_delete(*, category_id: int) -> None:
     category = Category.objects.select_for_update().get(pk=category_id)
     products = category.products.count()
     if products:
-        raise Conflict(f"Category {category.name!r} still holds {products} product(s); move or delete them first.",
-                       code="category_not_empty")
+        raise Conflict(
+            f"Category {category.name!r} still holds {products} product(s); move or delete them first.",
+            code="category_not_empty",
+        )
     category.delete()

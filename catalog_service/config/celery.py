@@ -1,4 +1,5 @@
 """The catalog's event worker: `celery -A config.celery worker`."""
+
 import os
 
 import django

@@ -1,4 +1,5 @@
 """Catalog service settings: the shared defaults plus what is the catalog's own."""
+
 from pathlib import Path
 
 from commerce_core.settings.base import *  # noqa: F403

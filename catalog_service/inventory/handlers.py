@@ -3,6 +3,7 @@ orders being placed, paid and cancelled by holding, keeping or giving back stock
 
 Each handler runs once per event id (the inbox); the services it calls are also
 idempotent per order, whatever the order the events arrive in."""
+
 from commerce_core.events.api import Envelope, handles
 from commerce_core.events.contracts.orders import OrderCancelled, OrderPlaced
 from commerce_core.events.contracts.payments import PaymentSucceeded
@@ -12,8 +13,9 @@ from . import services
 
 @handles(OrderPlaced)
 def reserve_the_stock_of_a_placed_order(event: OrderPlaced, envelope: Envelope) -> None:
-    services.stock_reserve_for_order(order_id=event.order_id, user_id=event.user_id, items=event.items,
-                                     total=event.total)
+    services.stock_reserve_for_order(
+        order_id=event.order_id, user_id=event.user_id, items=event.items, total=event.total
+    )
 
 
 @handles(PaymentSucceeded)

@@ -4,6 +4,7 @@ The checkout saga (cart → catalog → payment) asks the catalog to set aside e
 line of an order, or none, when the order is placed; to keep it once the order is
 paid; and to give it back when the order is cancelled. See services.py.
 """
+
 from decimal import Decimal
 
 from django.db import models

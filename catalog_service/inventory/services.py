@@ -9,6 +9,7 @@ Products are always locked in id order. Two orders competing for the same produc
 therefore queue up on the first product they share instead of deadlocking, and each
 one sees the stock the previous one left: stock is never oversold.
 """
+
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -61,8 +62,9 @@ def _change_stock(product: Product, delta: int) -> None:
 
 
 @transaction.atomic
-def stock_reserve_for_order(*, order_id: int, user_id: int, items: Sequence[CartLine],
-                            total: Decimal) -> StockReservation:
+def stock_reserve_for_order(
+    *, order_id: int, user_id: int, items: Sequence[CartLine], total: Decimal
+) -> StockReservation:
     """Reserve every line of a placed order, or none of them.
 
     Reserved: each product's stock goes down, and StockReserved plus one
@@ -77,8 +79,11 @@ def stock_reserve_for_order(*, order_id: int, user_id: int, items: Sequence[Cart
 
     wanted = _quantities_by_product(items)
     products = _lock_products(wanted)
-    shortfalls = {product_id: reason for product_id, quantity in sorted(wanted.items())
-                  if (reason := _shortfall(products.get(product_id), product_id, quantity))}
+    shortfalls = {
+        product_id: reason
+        for product_id, quantity in sorted(wanted.items())
+        if (reason := _shortfall(products.get(product_id), product_id, quantity))
+    }
 
     reservation = StockReservation(order_id=order_id, user_id=user_id, total=total)
     if not wanted:
@@ -93,16 +98,23 @@ def stock_reserve_for_order(*, order_id: int, user_id: int, items: Sequence[Cart
             _change_stock(products[product_id], -quantity)
     reservation.save()
     StockReservationLine.objects.bulk_create(
-        StockReservationLine(reservation=reservation, product_id=line.product_id, quantity=line.quantity,
-                             unit_price=line.unit_price)
+        StockReservationLine(
+            reservation=reservation, product_id=line.product_id, quantity=line.quantity, unit_price=line.unit_price
+        )
         for line in items
     )
 
     if reservation.status == StockReservation.Status.RESERVED:
         publish(StockReserved(order_id=order_id, user_id=user_id, items=list(items), total=total))
     else:
-        publish(StockRejected(order_id=order_id, user_id=user_id, reason=reservation.reason,
-                              unavailable_product_ids=reservation.unavailable_product_ids))
+        publish(
+            StockRejected(
+                order_id=order_id,
+                user_id=user_id,
+                reason=reservation.reason,
+                unavailable_product_ids=reservation.unavailable_product_ids,
+            )
+        )
     return reservation
 
 
@@ -135,9 +147,12 @@ def stock_release_for_order(*, order_id: int, user_id: int, reason: str) -> Stoc
     """
     reservation = StockReservation.objects.select_for_update().filter(order_id=order_id).first()
     if reservation is None:
-        return StockReservation.objects.create(order_id=order_id, user_id=user_id,
-                                               status=StockReservation.Status.RELEASED,
-                                               reason=f"Cancelled before it was placed: {reason}"[:500])
+        return StockReservation.objects.create(
+            order_id=order_id,
+            user_id=user_id,
+            status=StockReservation.Status.RELEASED,
+            reason=f"Cancelled before it was placed: {reason}"[:500],
+        )
     if reservation.status not in (StockReservation.Status.RESERVED, StockReservation.Status.COMMITTED):
         return reservation
 

@@ -2,6 +2,7 @@
 
 Serve it with `uvicorn config.asgi:application --loop uvloop --http httptools --no-access-log`.
 """
+
 import os
 
 from django.core.asgi import get_asgi_application
@@ -15,15 +16,17 @@ from edge.request_id import RequestIdMiddleware  # noqa: E402
 from proxy.app import GatewayHTTP, Proxy, lifespan  # noqa: E402
 from push.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter({
-    # Service prefixes go to the lean proxy; the rest (health, schema, docs, admin,
-    # 404s and the /static/ files behind the docs, served even without DEBUG) to Django.
-    "http": GatewayHTTP(
-        proxy=Proxy.from_settings(),
-        fallback=RequestIdMiddleware(ASGIStaticFilesHandler(django_application)),
-    ),
-    # Sockets authenticate with a token inside the protocol, never with cookies, so
-    # a page from another origin gains nothing by opening one: no origin check needed.
-    "websocket": URLRouter(websocket_urlpatterns),
-    "lifespan": lifespan,
-})
+application = ProtocolTypeRouter(
+    {
+        # Service prefixes go to the lean proxy; the rest (health, schema, docs, admin,
+        # 404s and the /static/ files behind the docs, served even without DEBUG) to Django.
+        "http": GatewayHTTP(
+            proxy=Proxy.from_settings(),
+            fallback=RequestIdMiddleware(ASGIStaticFilesHandler(django_application)),
+        ),
+        # Sockets authenticate with a token inside the protocol, never with cookies, so
+        # a page from another origin gains nothing by opening one: no origin check needed.
+        "websocket": URLRouter(websocket_urlpatterns),
+        "lifespan": lifespan,
+    }
+)

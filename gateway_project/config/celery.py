@@ -1,5 +1,6 @@
 """The gateway's event worker: `celery -A config.celery worker`. It consumes every
 event clients may see and hands each to the WebSocket fan-out (push/handlers.py)."""
+
 import os
 
 import django

@@ -3,6 +3,7 @@
 The gateway has no domain models. Its database holds the event inbox and dead
 letters of its event worker (the one that feeds WebSocket push) and the admin.
 """
+
 from pathlib import Path
 
 from commerce_core.settings.base import *  # noqa: F403

@@ -4,6 +4,7 @@
 All checks run concurrently, each bounded by a short timeout, so one hung
 service costs /health about that timeout and not the sum of them.
 """
+
 import asyncio
 import weakref
 
@@ -26,7 +27,8 @@ def _redis(timeout: float) -> aioredis.Redis:
     redis = _redis_clients.get(loop)
     if redis is None:
         redis = _redis_clients[loop] = aioredis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout)
+            settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
     return redis
 
 
@@ -63,7 +65,8 @@ async def platform_health() -> tuple[bool, dict[str, str]]:
     """(healthy, {component: "ok" or a short reason}) for Redis, each service and each worker."""
     timeout = settings.GATEWAY["HEALTH_TIMEOUT"]
     redis_and_workers, *services = await asyncio.gather(
-        _check_redis_and_workers(timeout), *(_check_service(project, timeout) for project in SERVICES))
+        _check_redis_and_workers(timeout), *(_check_service(project, timeout) for project in SERVICES)
+    )
     components = {"redis": redis_and_workers.pop("redis")}
     components.update((project.name, result) for project, result in zip(SERVICES, services, strict=True))
     components.update(redis_and_workers)

@@ -4,6 +4,7 @@ Proxied requests get theirs in proxy/app.py; this does the same for everything
 Django serves, at the ASGI level so that static files and error pages carry the
 id too. It also puts the id in `current_request_id` for the log lines.
 """
+
 from commerce_core.web.request_id import REQUEST_ID_HEADER, current_request_id, well_formed_or_new
 
 _HEADER = REQUEST_ID_HEADER.lower().encode("ascii")

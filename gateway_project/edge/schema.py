@@ -13,6 +13,7 @@ The merged document is cached briefly. A service that is down is left out and
 named in `info.x-unavailable`; the document is then cached for a shorter time so
 that it is complete again soon after the service is back.
 """
+
 import asyncio
 import json
 import logging
@@ -26,8 +27,16 @@ from commerce_core.settings.topology import SERVICES, Project
 logger = logging.getLogger(__name__)
 
 TITLE = "Commerce platform API"
-COMPONENT_SECTIONS = ("schemas", "responses", "parameters", "examples", "requestBodies", "headers", "links",
-                      "callbacks")
+COMPONENT_SECTIONS = (
+    "schemas",
+    "responses",
+    "parameters",
+    "examples",
+    "requestBodies",
+    "headers",
+    "links",
+    "callbacks",
+)
 BEARER_AUTH = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
 #: How long a document missing some service is reused.
 INCOMPLETE_CACHE_SECONDS = 5.0
@@ -44,7 +53,7 @@ def _renamer(prefix: str, components: dict):
     def rename(ref: str) -> str:
         if not ref.startswith(_REF_ROOT):
             return ref
-        section, _, rest = ref[len(_REF_ROOT):].partition("/")
+        section, _, rest = ref[len(_REF_ROOT) :].partition("/")
         name, slash, tail = rest.partition("/")
         if name in names.get(section, ()):
             return f"{_REF_ROOT}{section}/{prefix}{name}{slash}{tail}"
@@ -84,7 +93,7 @@ def merge_schemas(documents: dict[str, dict], *, unavailable: list[str] = ()) ->
         "title": TITLE,
         "version": settings.SPECTACULAR_SETTINGS.get("VERSION", "1.0.0"),
         "description": "Every service of the platform behind the gateway. Authenticate with "
-                       "`Authorization: Bearer <access token>` from `POST /api/auth/token/`.",
+        "`Authorization: Bearer <access token>` from `POST /api/auth/token/`.",
     }
     if unavailable:
         info["x-unavailable"] = sorted(unavailable)

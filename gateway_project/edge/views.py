@@ -1,5 +1,6 @@
 """The gateway's own endpoints. /health and /api/schema/ are async views: they wait
 on the services concurrently and never hold a thread."""
+
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -14,8 +15,9 @@ from .schema import platform_schema
 @require_GET
 async def health(request):
     healthy, components = await platform_health()
-    return JsonResponse({"status": "ok" if healthy else "unavailable", "components": components},
-                        status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "components": components}, status=200 if healthy else 503
+    )
 
 
 @csrf_exempt

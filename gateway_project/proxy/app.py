@@ -6,6 +6,7 @@ everything else (`/health`, `/api/schema/`, `/api/docs/`, `/static/`, the admin,
 404s) goes to Django. Proxied requests never enter Django's request cycle: that
 cycle alone costs more than the whole proxying.
 """
+
 import itertools
 import logging
 import os
@@ -44,8 +45,11 @@ class Proxy:
 
     @classmethod
     def from_settings(cls) -> "Proxy":
-        identity = EdgeIdentity(jwt_secret=settings.JWT_SECRET, identity_secret=settings.GATEWAY_IDENTITY_SECRET,
-                                cache_seconds=settings.GATEWAY["IDENTITY_CACHE_SECONDS"])
+        identity = EdgeIdentity(
+            jwt_secret=settings.JWT_SECRET,
+            identity_secret=settings.GATEWAY_IDENTITY_SECRET,
+            cache_seconds=settings.GATEWAY["IDENTITY_CACHE_SECONDS"],
+        )
         return cls(RouteTable.from_topology(), identity=identity, max_body_bytes=settings.GATEWAY["MAX_BODY_BYTES"])
 
     async def __call__(self, route: Route, scope, receive, send) -> None:
@@ -61,8 +65,14 @@ class Proxy:
             try:
                 identity = self.identity.signed_identity(client_headers.authorization)
             except InvalidToken:
-                await send_error(send, 401, "invalid_token", "The access token is invalid or has expired.",
-                                 request_id, extra_headers=((b"www-authenticate", b'Bearer error="invalid_token"'),))
+                await send_error(
+                    send,
+                    401,
+                    "invalid_token",
+                    "The access token is invalid or has expired.",
+                    request_id,
+                    extra_headers=((b"www-authenticate", b'Bearer error="invalid_token"'),),
+                )
                 return
 
         method = scope["method"]
@@ -81,21 +91,28 @@ class Proxy:
                 return
             chunked = False
             if declared:
-                body = RequestBody(receive, limit=self.max_body_bytes, chunked=False,
-                                   replayable=replayable and declared <= REPLAY_LIMIT)
+                body = RequestBody(
+                    receive,
+                    limit=self.max_body_bytes,
+                    chunked=False,
+                    replayable=replayable and declared <= REPLAY_LIMIT,
+                )
         elif chunked:
             body = RequestBody(receive, limit=self.max_body_bytes, chunked=True, replayable=replayable)
 
-        head = upstream_request_head(scope, client_headers, route=route, request_id=request_id, identity=identity,
-                                     chunked=chunked)
+        head = upstream_request_head(
+            scope, client_headers, route=route, request_id=request_id, identity=identity, chunked=chunked
+        )
         pool = pool_for(route.origin)
         try:
             conn = await exchange(pool, head=head, body=body, method=method, timeout=route.timeout)
         except UpstreamTimeout:
-            logger.warning("%s %s: the %s service timed out, request %s", method, scope["path"], route.service,
-                           request_id.decode())
-            await send_error(send, 504, "upstream_timeout", f"The {route.service} service did not answer in time.",
-                             request_id)
+            logger.warning(
+                "%s %s: the %s service timed out, request %s", method, scope["path"], route.service, request_id.decode()
+            )
+            await send_error(
+                send, 504, "upstream_timeout", f"The {route.service} service did not answer in time.", request_id
+            )
             return
         except BodyTooLarge:
             await self._too_large(send, request_id)
@@ -103,18 +120,30 @@ class Proxy:
         except ClientGone:
             return
         except (OSError, UpstreamError) as exc:
-            logger.warning("%s %s: the %s service is unavailable (%s), request %s", method, scope["path"],
-                           route.service, exc, request_id.decode())
-            await send_error(send, 502, "upstream_unavailable", f"The {route.service} service is unavailable.",
-                             request_id)
+            logger.warning(
+                "%s %s: the %s service is unavailable (%s), request %s",
+                method,
+                scope["path"],
+                route.service,
+                exc,
+                request_id.decode(),
+            )
+            await send_error(
+                send, 502, "upstream_unavailable", f"The {route.service} service is unavailable.", request_id
+            )
             return
-        await relay_response(conn, pool, send, request_id=request_id, head_only=method == "HEAD",
-                             timeout=route.timeout)
+        await relay_response(conn, pool, send, request_id=request_id, head_only=method == "HEAD", timeout=route.timeout)
 
     async def _too_large(self, send, request_id: bytes) -> None:
         # The rest of the body is never read, so the client connection cannot be reused.
-        await send_error(send, 413, "payload_too_large",
-                         f"The request body exceeds {self.max_body_bytes} bytes.", request_id, extra_headers=_CLOSE)
+        await send_error(
+            send,
+            413,
+            "payload_too_large",
+            f"The request body exceeds {self.max_body_bytes} bytes.",
+            request_id,
+            extra_headers=_CLOSE,
+        )
 
 
 class GatewayHTTP:

@@ -1,5 +1,6 @@
 """Small buffered GETs over the proxy's pooled connections, for what the gateway asks
 the services itself (health checks, OpenAPI documents)."""
+
 from urllib.parse import urlsplit
 
 from .forward import exchange
@@ -14,8 +15,10 @@ async def get(url: str, *, timeout: float) -> tuple[int, bytes]:
     origin = Origin.from_url(url)
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    head = (f"GET {target} HTTP/1.1\r\nhost: {origin.authority}\r\naccept: application/json\r\n"
-            f"user-agent: commerce-gateway\r\n\r\n").encode("ascii")
+    head = (
+        f"GET {target} HTTP/1.1\r\nhost: {origin.authority}\r\naccept: application/json\r\n"
+        f"user-agent: commerce-gateway\r\n\r\n"
+    ).encode("ascii")
     pool = pool_for(origin)
     conn = await exchange(pool, head=head, body=None, method="GET", timeout=timeout)
     # The deadline armed by `exchange` still runs: it bounds the whole body too.

@@ -9,6 +9,7 @@ nginx on the same machine.
 A connection carries one exchange at a time. The exchange's coroutine waits on
 `wait()`; the protocol callbacks record progress and wake it.
 """
+
 import asyncio
 
 import httptools
@@ -35,9 +36,29 @@ class UpstreamProtocolError(UpstreamError):
 
 class UpstreamConnection(asyncio.Protocol):
     __slots__ = (
-        "loop", "transport", "parser", "closed", "idle_since", "exchanges", "status", "headers", "body",
-        "buffered", "head_complete", "message_complete", "keep_alive", "received", "error", "_waiter",
-        "_timer", "_informational", "_delimited", "_write_paused", "_drain_waiter", "_read_paused", "active",
+        "loop",
+        "transport",
+        "parser",
+        "closed",
+        "idle_since",
+        "exchanges",
+        "status",
+        "headers",
+        "body",
+        "buffered",
+        "head_complete",
+        "message_complete",
+        "keep_alive",
+        "received",
+        "error",
+        "_waiter",
+        "_timer",
+        "_informational",
+        "_delimited",
+        "_write_paused",
+        "_drain_waiter",
+        "_read_paused",
+        "active",
         "reuse_forbidden",
     )
 

@@ -8,6 +8,7 @@ went out) and not one byte of a response came back. A body is replayed only if
 it was small enough to keep while it streamed (REPLAY_LIMIT); a larger one is
 not retried.
 """
+
 import logging
 
 from .connection import UpstreamClosed, UpstreamConnection
@@ -88,8 +89,9 @@ async def _send_body(conn: UpstreamConnection, body: RequestBody) -> None:
         conn.write(b"0\r\n\r\n")
 
 
-async def exchange(pool: ConnectionPool, *, head: bytes, body: RequestBody | None, method: str,
-                   timeout: float) -> UpstreamConnection:
+async def exchange(
+    pool: ConnectionPool, *, head: bytes, body: RequestBody | None, method: str, timeout: float
+) -> UpstreamConnection:
     """Send the request and return its connection once the response head has arrived.
 
     Raises UpstreamTimeout, OSError/UpstreamError when the service cannot be reached
@@ -111,10 +113,19 @@ async def exchange(pool: ConnectionPool, *, head: bytes, body: RequestBody | Non
             return conn
         except (UpstreamClosed, ConnectionResetError, BrokenPipeError) as exc:
             conn.abort()
-            if (retry_allowed and not fresh and conn.exchanges > 1 and not conn.received
-                    and (body is None or body.replayable)):
-                logger.info("stale keep-alive connection to %s (%s), retrying %s on a new one",
-                            pool.origin.authority, exc, method)
+            if (
+                retry_allowed
+                and not fresh
+                and conn.exchanges > 1
+                and not conn.received
+                and (body is None or body.replayable)
+            ):
+                logger.info(
+                    "stale keep-alive connection to %s (%s), retrying %s on a new one",
+                    pool.origin.authority,
+                    exc,
+                    method,
+                )
                 fresh = True
                 continue
             raise
@@ -123,12 +134,16 @@ async def exchange(pool: ConnectionPool, *, head: bytes, body: RequestBody | Non
             raise
 
 
-async def relay_response(conn: UpstreamConnection, pool: ConnectionPool, send, *, request_id: bytes,
-                         head_only: bool, timeout: float) -> None:
+async def relay_response(
+    conn: UpstreamConnection, pool: ConnectionPool, send, *, request_id: bytes, head_only: bool, timeout: float
+) -> None:
     """Send the upstream's response to the client, streaming its body as it arrives."""
     conn.disarm()  # from here on the deadline runs only while waiting for the upstream
-    start = {"type": "http.response.start", "status": conn.status,
-             "headers": response_headers(conn.headers, request_id)}
+    start = {
+        "type": "http.response.start",
+        "status": conn.status,
+        "headers": response_headers(conn.headers, request_id),
+    }
     try:
         if head_only:
             # The parser cannot know a HEAD response has no body, so the connection is not reused.
@@ -148,8 +163,12 @@ async def relay_response(conn: UpstreamConnection, pool: ConnectionPool, send, *
             if conn.error is not None:
                 # Too late for an error response: cut the client's response short so
                 # it cannot mistake a truncated body for a whole one.
-                logger.warning("upstream %s failed mid-response (%s), request %s", pool.origin.authority,
-                               conn.error, request_id.decode())
+                logger.warning(
+                    "upstream %s failed mid-response (%s), request %s",
+                    pool.origin.authority,
+                    conn.error,
+                    request_id.decode(),
+                )
                 conn.abort()
                 return
             if conn.body:

@@ -18,16 +18,19 @@ ones the gateway's server writes itself (`Date`, `Server`, `X-Request-ID`).
 ASGI gives header names lowercased. The verdict for each name is memoised: real
 traffic uses a few dozen names, and one dict lookup per header is the hot path.
 """
+
 from urllib.parse import quote
 
 HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"te", b"trailer", b"transfer-encoding", b"upgrade"})
-CLIENT_MAY_NOT_SEND = frozenset({
-    b"x-gateway-identity",
-    b"forwarded",
-    b"x-real-ip",
-    # The gateway sends the whole body itself; an upstream 100 Continue would only get in the way.
-    b"expect",
-})
+CLIENT_MAY_NOT_SEND = frozenset(
+    {
+        b"x-gateway-identity",
+        b"forwarded",
+        b"x-real-ip",
+        # The gateway sends the whole body itself; an upstream 100 Continue would only get in the way.
+        b"expect",
+    }
+)
 
 # Request header verdicts.
 KEEP, DROP, HOST, AUTHORIZATION, REQUEST_ID, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION = range(8)
@@ -51,8 +54,13 @@ def _decide_request_header(name: bytes) -> int:
     special = _SPECIAL.get(name)
     if special is not None:
         return special
-    if (_is_hop_by_hop(name) or b"_" in name or name.startswith(b"x-user-") or name.startswith(b"x-forwarded-")
-            or name in CLIENT_MAY_NOT_SEND):
+    if (
+        _is_hop_by_hop(name)
+        or b"_" in name
+        or name.startswith(b"x-user-")
+        or name.startswith(b"x-forwarded-")
+        or name in CLIENT_MAY_NOT_SEND
+    ):
         return DROP
     return KEEP
 
@@ -120,8 +128,9 @@ class ClientHeaders:
 _METHOD_BYTES: dict[str, bytes] = {}
 
 
-def upstream_request_head(scope, client_headers: ClientHeaders, *, route, request_id: bytes, identity: bytes | None,
-                          chunked: bool) -> bytes:
+def upstream_request_head(
+    scope, client_headers: ClientHeaders, *, route, request_id: bytes, identity: bytes | None, chunked: bool
+) -> bytes:
     """The request line and headers sent to the service, path and query unchanged.
 
     `X-Forwarded-For` is the peer address of the client's connection as the ASGI
@@ -144,8 +153,15 @@ def upstream_request_head(scope, client_headers: ClientHeaders, *, route, reques
     client = scope.get("client")
     if client:
         parts += (b"x-forwarded-for: ", client[0].encode("ascii"), b"\r\n")
-    parts += (b"x-forwarded-proto: ", scope["scheme"].encode("ascii"), b"\r\nx-forwarded-host: ", host,
-              b"\r\nx-request-id: ", request_id, b"\r\n")
+    parts += (
+        b"x-forwarded-proto: ",
+        scope["scheme"].encode("ascii"),
+        b"\r\nx-forwarded-host: ",
+        host,
+        b"\r\nx-request-id: ",
+        request_id,
+        b"\r\n",
+    )
     if identity is not None:
         parts += (b"x-gateway-identity: ", identity, b"\r\n")
     if chunked:

@@ -6,6 +6,7 @@ much as the rest of a proxied request, so the signed header is remembered per
 token for a few seconds: never past the token's own expiry, and always well
 inside the 30 s for which the signed header stays valid at the service.
 """
+
 import base64
 import json
 import time
@@ -19,8 +20,7 @@ _BEARER = b"bearer "
 
 
 class EdgeIdentity:
-    def __init__(self, *, jwt_secret: str, identity_secret: str, cache_seconds: float = 10.0,
-                 max_cached: int = 10_000):
+    def __init__(self, *, jwt_secret: str, identity_secret: str, cache_seconds: float = 10.0, max_cached: int = 10_000):
         self._jwt_secret = jwt_secret
         self._identity_secret = identity_secret
         self._cache_seconds = cache_seconds

@@ -4,6 +4,7 @@ A connection belongs to the event loop that opened it, so pools are kept per
 loop: the server has one loop, but tests and `async_to_sync` callers bring their
 own, and a connection used from a foreign loop would hang.
 """
+
 import asyncio
 import weakref
 from dataclasses import dataclass
@@ -40,8 +41,7 @@ class ConnectionPool:
     backlog is the limit); at most `max_idle` are kept between requests.
     """
 
-    def __init__(self, origin: Origin, *, loop: asyncio.AbstractEventLoop, max_idle: int,
-                 idle_reuse_seconds: float):
+    def __init__(self, origin: Origin, *, loop: asyncio.AbstractEventLoop, max_idle: int, idle_reuse_seconds: float):
         self.origin = origin
         self._loop = loop
         self._idle: list[UpstreamConnection] = []
@@ -64,8 +64,8 @@ class ConnectionPool:
         loop = self._loop
         try:
             _, conn = await asyncio.wait_for(
-                loop.create_connection(lambda: UpstreamConnection(loop), self.origin.host, self.origin.port),
-                timeout)
+                loop.create_connection(lambda: UpstreamConnection(loop), self.origin.host, self.origin.port), timeout
+            )
         except TimeoutError:
             raise UpstreamTimeout(f"connecting to {self.origin.authority} timed out") from None
         return conn
@@ -74,8 +74,13 @@ class ConnectionPool:
         """Return a connection after a complete exchange; anything doubtful is closed instead."""
         conn.disarm()
         conn.active = False
-        if (conn.closed or not conn.keep_alive or conn.reuse_forbidden or not conn.message_complete
-                or len(self._idle) >= self._max_idle):
+        if (
+            conn.closed
+            or not conn.keep_alive
+            or conn.reuse_forbidden
+            or not conn.message_complete
+            or len(self._idle) >= self._max_idle
+        ):
             conn.close()
             return
         conn.idle_since = self._loop.time()
@@ -87,7 +92,8 @@ class ConnectionPool:
 
 
 _pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Origin, ConnectionPool]]" = (
-    weakref.WeakKeyDictionary())
+    weakref.WeakKeyDictionary()
+)
 
 
 def pool_for(origin: Origin) -> ConnectionPool:
@@ -100,8 +106,11 @@ def pool_for(origin: Origin) -> ConnectionPool:
     if pool is None:
         options = settings.GATEWAY
         pool = pools[origin] = ConnectionPool(
-            origin, loop=loop, max_idle=options["UPSTREAM_MAX_IDLE_CONNECTIONS"],
-            idle_reuse_seconds=options["UPSTREAM_IDLE_REUSE_SECONDS"])
+            origin,
+            loop=loop,
+            max_idle=options["UPSTREAM_MAX_IDLE_CONNECTIONS"],
+            idle_reuse_seconds=options["UPSTREAM_IDLE_REUSE_SECONDS"],
+        )
     return pool
 
 

@@ -6,6 +6,7 @@ answers it as Django does any other URL of its own: a redirect to `/api/cart/`
 where that exists (APPEND_SLASH), else its JSON 404. Anything else, including
 `/api/cartx`, is not proxied and ends in the gateway's own JSON 404.
 """
+
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -26,8 +27,7 @@ class Route:
 def route_for(project: Project) -> Route:
     options = settings.GATEWAY
     timeout = options["UPSTREAM_TIMEOUTS"].get(project.name) or options["UPSTREAM_TIMEOUT"]
-    return Route(service=project.name, prefix=project.api_prefix, origin=Origin.from_url(project.url),
-                 timeout=timeout)
+    return Route(service=project.name, prefix=project.api_prefix, origin=Origin.from_url(project.url), timeout=timeout)
 
 
 class RouteTable:

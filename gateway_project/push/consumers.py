@@ -19,6 +19,7 @@ Server to client, per event the socket listens to:
 
 This class only speaks the protocol; who gets what is push/fanout.py's business.
 """
+
 import json
 
 from channels.consumer import get_handler_name
@@ -78,8 +79,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         elif action == "ping":
             await self.send_json({"type": "pong"})
         else:
-            await self.send_error("unknown_action",
-                                  'Expected a JSON object whose "type" is auth, subscribe, unsubscribe or ping.')
+            await self.send_error(
+                "unknown_action", 'Expected a JSON object whose "type" is auth, subscribe, unsubscribe or ping.'
+            )
 
     async def on_auth(self, content: dict) -> None:
         token = content.get("token")
@@ -102,11 +104,13 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             refused = await self.listener.subscribe(names)
         else:
             refused = await self.listener.unsubscribe(names)
-        await self.send_json({"type": "subscribed" if subscribe else "unsubscribed",
-                              "events": sorted(self.listener.subscriptions)})
+        await self.send_json(
+            {"type": "subscribed" if subscribe else "unsubscribed", "events": sorted(self.listener.subscriptions)}
+        )
         if refused:
-            await self.send_error("unknown_events", f"Not events a client can listen to: {', '.join(refused)}.",
-                                  events=refused)
+            await self.send_error(
+                "unknown_events", f"Not events a client can listen to: {', '.join(refused)}.", events=refused
+            )
 
     async def send_error(self, code: str, message: str, **extra) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, **extra})

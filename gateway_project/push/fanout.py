@@ -12,6 +12,7 @@ So a public event costs one group send whoever listens, and a private event
 reaches only its recipient's sockets, by construction rather than by filtering.
 Internal events are never pushed.
 """
+
 from channels.layers import get_channel_layer
 
 from commerce_core.events.contracts import Audience, registered_contracts
@@ -23,8 +24,11 @@ PUSH_MESSAGE_TYPE = "push.event"
 
 def pushable_events() -> dict[str, Audience]:
     """Every event name a client may subscribe to, with its audience."""
-    return {name: contract.audience for name, contract in registered_contracts().items()
-            if contract.audience is not Audience.INTERNAL}
+    return {
+        name: contract.audience
+        for name, contract in registered_contracts().items()
+        if contract.audience is not Audience.INTERNAL
+    }
 
 
 def public_group(event_type: str) -> str:
@@ -53,8 +57,9 @@ async def dispatch(envelope: Envelope, *, layer=None) -> str | None:
     if group is None:
         return None
     layer = layer or get_channel_layer()
-    await layer.group_send(group, {"type": PUSH_MESSAGE_TYPE, "event": envelope.type, "id": envelope.id,
-                                   "data": envelope.data})
+    await layer.group_send(
+        group, {"type": PUSH_MESSAGE_TYPE, "event": envelope.type, "id": envelope.id, "data": envelope.data}
+    )
     return group
 
 

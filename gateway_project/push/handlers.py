@@ -3,6 +3,7 @@
 Each event is pushed at most once (the inbox records it), and a failed push
 (Redis away) is retried like any other handler.
 """
+
 import asyncio
 import threading
 
@@ -11,8 +12,9 @@ from commerce_core.events.contracts import Audience, registered_contracts
 
 from .fanout import dispatch
 
-PUSHED_CONTRACTS = [contract for contract in registered_contracts().values()
-                    if contract.audience is not Audience.INTERNAL]
+PUSHED_CONTRACTS = [
+    contract for contract in registered_contracts().values() if contract.audience is not Audience.INTERNAL
+]
 PUSH_TIMEOUT_SECONDS = 5
 
 

@@ -1,6 +1,7 @@
 """Payments in the Django admin: read-only, because money moves only through
 services.py. The one write is the "Refund" action, which goes through
 `services.payment_refund` and so publishes `payment.refunded` like any refund."""
+
 from django.contrib import admin, messages
 
 from commerce_core.web.admin import ReadOnlyAdmin
@@ -12,14 +13,34 @@ from .models import Payment, SimulatedProviderOperation
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["id", "order_id", "user_id", "amount", "currency", "status", "provider_reference",
-                    "failure_reason", "created_at", "updated_at"]
+    list_display = [
+        "id",
+        "order_id",
+        "user_id",
+        "amount",
+        "currency",
+        "status",
+        "provider_reference",
+        "failure_reason",
+        "created_at",
+        "updated_at",
+    ]
     list_filter = ["status", "currency"]
     search_fields = ["=order_id", "=user_id", "provider_reference", "refund_reference"]
     # The token is only the provider's business, so the admin does not show it either.
     exclude = ["payment_token"]
-    readonly_fields = ["order_id", "user_id", "amount", "currency", "status", "provider_reference",
-                       "failure_reason", "refund_reference", "created_at", "updated_at"]
+    readonly_fields = [
+        "order_id",
+        "user_id",
+        "amount",
+        "currency",
+        "status",
+        "provider_reference",
+        "failure_reason",
+        "refund_reference",
+        "created_at",
+        "updated_at",
+    ]
     date_hierarchy = "created_at"
     actions = ["refund"]
 
@@ -44,8 +65,18 @@ class PaymentAdmin(ReadOnlyAdmin):
 class SimulatedProviderOperationAdmin(ReadOnlyAdmin):
     """The simulated provider's own ledger, to compare with the payments."""
 
-    list_display = ["created_at", "kind", "succeeded", "amount", "currency", "token", "reference",
-                    "charge_reference", "failure_reason", "idempotency_key"]
+    list_display = [
+        "created_at",
+        "kind",
+        "succeeded",
+        "amount",
+        "currency",
+        "token",
+        "reference",
+        "charge_reference",
+        "failure_reason",
+        "idempotency_key",
+    ]
     list_filter = ["kind", "succeeded", "failure_reason"]
     search_fields = ["=idempotency_key", "reference", "charge_reference", "token"]
     date_hierarchy = "created_at"

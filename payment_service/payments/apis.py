@@ -1,4 +1,5 @@
 """Thin HTTP layer: read-only views of the caller's own payments."""
+
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.permissions import IsAuthenticated
@@ -12,14 +13,24 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
     # Named field by field: the payment token and refund reference stay inside the service.
     class Meta:
         model = Payment
-        fields = ["id", "order_id", "amount", "currency", "status", "provider_reference", "failure_reason",
-                  "created_at", "updated_at"]
+        fields = [
+            "id",
+            "order_id",
+            "amount",
+            "currency",
+            "status",
+            "provider_reference",
+            "failure_reason",
+            "created_at",
+            "updated_at",
+        ]
         # Output only, so the schema promises every field in every response.
         read_only_fields = fields
 
 
-@extend_schema_view(get=extend_schema(tags=["payments"], operation_id="payments_list",
-                                      summary="The caller's payments, newest first"))
+@extend_schema_view(
+    get=extend_schema(tags=["payments"], operation_id="payments_list", summary="The caller's payments, newest first")
+)
 class PaymentListApi(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = PaymentOutputSerializer
@@ -36,8 +47,12 @@ class PaymentDetailApi(generics.GenericAPIView):
     # Declared so the schema generator knows the model; reads go through the selector.
     queryset = Payment.objects.none()
 
-    @extend_schema(tags=["payments"], operation_id="payments_retrieve", summary="One of the caller's payments",
-                   responses={200: PaymentOutputSerializer})
+    @extend_schema(
+        tags=["payments"],
+        operation_id="payments_retrieve",
+        summary="One of the caller's payments",
+        responses={200: PaymentOutputSerializer},
+    )
     def get(self, request, pk: int):
         payment = selectors.payment_get(user_id=request.user.id, payment_id=pk)
         return Response(PaymentOutputSerializer(payment).data)

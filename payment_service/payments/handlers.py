@@ -4,6 +4,7 @@ Each handler runs once per event id, in one transaction with the inbox (the bus
 sees to that), and leaves every decision to services.py. An event about an order
 whose `order.placed` has not arrived yet raises `PaymentNotRecordedYet`, and the
 bus retries it with backoff."""
+
 from commerce_core.events.api import Envelope, handles
 from commerce_core.events.contracts.inventory import StockRejected, StockReserved
 from commerce_core.events.contracts.orders import OrderCancelled, OrderPlaced
@@ -13,8 +14,9 @@ from . import services
 
 @handles(OrderPlaced)
 def record_payment_of_placed_order(event: OrderPlaced, envelope: Envelope) -> None:
-    services.payment_record(order_id=event.order_id, user_id=event.user_id, amount=event.total,
-                            payment_token=event.payment_token)
+    services.payment_record(
+        order_id=event.order_id, user_id=event.user_id, amount=event.total, payment_token=event.payment_token
+    )
 
 
 @handles(StockReserved)

@@ -25,18 +25,28 @@ class Payment(models.Model):
     amount = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))])
     currency = models.CharField(max_length=3, default="usd", help_text="ISO 4217 code, lower case as Stripe writes it.")
     status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True,
+        max_length=16,
+        choices=Status.choices,
+        default=Status.PENDING,
+        db_index=True,
         help_text="pending until the order's stock is reserved, then succeeded or failed; cancelled if the order "
-                  "was given up before the charge, refunded if after it.")
+        "was given up before the charge, refunded if after it.",
+    )
     # What the customer handed over at checkout (a provider token, never card data).
     # Only the provider needs it, so no API output carries it.
     payment_token = models.CharField(max_length=255, blank=True)
-    provider_reference = models.CharField(max_length=255, blank=True, db_index=True,
-                                          help_text="The payment provider's id of the charge, once it has answered.")
+    provider_reference = models.CharField(
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text="The payment provider's id of the charge, once it has answered.",
+    )
     failure_reason = models.CharField(
-        max_length=255, blank=True,
+        max_length=255,
+        blank=True,
         help_text="Why the charge was declined (card_declined, insufficient_funds, invalid_token) "
-                  "or the payment cancelled; empty otherwise.")
+        "or the payment cancelled; empty otherwise.",
+    )
     # The provider's id for the refund of the charge, once refunded.
     refund_reference = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

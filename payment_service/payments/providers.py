@@ -9,6 +9,7 @@ Every call carries an idempotency key, as real providers (Stripe's
 answer instead of charging or refunding again. The payment service relies on that
 when a charge is retried after a crash between the provider's answer and the commit.
 """
+
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -88,13 +89,15 @@ class SimulatedProvider:
             result = ChargeResult(False, _reference("ch"), self.DECLINED_TOKENS[token])
         else:
             result = ChargeResult(False, "", "invalid_token")
-        stored = self._store(idempotency_key, kind=Operation.Kind.CHARGE, amount=amount, currency=currency,
-                             token=token, result=result)
+        stored = self._store(
+            idempotency_key, kind=Operation.Kind.CHARGE, amount=amount, currency=currency, token=token, result=result
+        )
         return ChargeResult(stored.succeeded, stored.reference, stored.failure_reason)
 
     def refund(self, *, reference: str, amount: Decimal, idempotency_key: str) -> RefundResult:
-        previous = self._previous(idempotency_key, kind=Operation.Kind.REFUND, amount=amount,
-                                  charge_reference=reference)
+        previous = self._previous(
+            idempotency_key, kind=Operation.Kind.REFUND, amount=amount, charge_reference=reference
+        )
         if previous is not None:
             return RefundResult(previous.succeeded, previous.reference, previous.failure_reason)
         charge = Operation.objects.filter(kind=Operation.Kind.CHARGE, reference=reference, succeeded=True).first()
@@ -106,29 +109,54 @@ class SimulatedProvider:
             result = RefundResult(False, "", "amount_too_large")
         else:
             result = RefundResult(True, _reference("re"))
-        stored = self._store(idempotency_key, kind=Operation.Kind.REFUND, amount=amount,
-                             currency=charge.currency if charge else "", charge_reference=reference, result=result)
+        stored = self._store(
+            idempotency_key,
+            kind=Operation.Kind.REFUND,
+            amount=amount,
+            currency=charge.currency if charge else "",
+            charge_reference=reference,
+            result=result,
+        )
         return RefundResult(stored.succeeded, stored.reference, stored.failure_reason)
 
     @staticmethod
     def _previous(idempotency_key: str, *, kind: str, amount: Decimal, token: str = "", charge_reference: str = ""):
         previous = Operation.objects.filter(idempotency_key=idempotency_key).first()
         if previous is not None and (previous.kind, previous.amount, previous.token, previous.charge_reference) != (
-                kind, amount, token, charge_reference):
+            kind,
+            amount,
+            token,
+            charge_reference,
+        ):
             raise IdempotencyKeyReused(f"idempotency key {idempotency_key!r} was used for a different request")
         return previous
 
     @staticmethod
-    def _store(idempotency_key: str, *, kind: str, amount: Decimal, result, currency: str = "", token: str = "",
-               charge_reference: str = ""):
+    def _store(
+        idempotency_key: str,
+        *,
+        kind: str,
+        amount: Decimal,
+        result,
+        currency: str = "",
+        token: str = "",
+        charge_reference: str = "",
+    ):
         try:
             # A savepoint: a concurrent call with the same key that committed first wins,
             # and this one answers with its result, as the provider would.
             with transaction.atomic():
                 return Operation.objects.create(
-                    idempotency_key=idempotency_key, kind=kind, amount=amount, currency=currency, token=token,
-                    charge_reference=charge_reference, succeeded=result.succeeded, reference=result.reference,
-                    failure_reason=result.failure_reason)
+                    idempotency_key=idempotency_key,
+                    kind=kind,
+                    amount=amount,
+                    currency=currency,
+                    token=token,
+                    charge_reference=charge_reference,
+                    succeeded=result.succeeded,
+                    reference=result.reference,
+                    failure_reason=result.failure_reason,
+                )
         except IntegrityError:
             return Operation.objects.get(idempotency_key=idempotency_key)
 

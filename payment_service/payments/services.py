@@ -11,6 +11,7 @@ once per event id; the row lock and the status check are what make *different*
 events about one order (a redelivered copy with a new id, an admin refund racing
 a cancellation) charge or refund it at most once.
 """
+
 from decimal import Decimal
 
 from django.db import transaction
@@ -52,8 +53,9 @@ def _locked_payment_of(order_id: int) -> Payment:
 
 
 @transaction.atomic
-def payment_record(*, order_id: int, user_id: int, amount: Decimal, payment_token: str,
-                   currency: str = "usd") -> Payment:
+def payment_record(
+    *, order_id: int, user_id: int, amount: Decimal, payment_token: str, currency: str = "usd"
+) -> Payment:
     """The pending payment of a newly placed order; the existing one if it is recorded already."""
     payment, _ = Payment.objects.get_or_create(
         order_id=order_id,
@@ -73,19 +75,29 @@ def payment_charge(*, order_id: int) -> Payment:
     payment = _locked_payment_of(order_id)
     if payment.status != Payment.Status.PENDING:
         return payment
-    result = get_provider().charge(amount=payment.amount, currency=payment.currency, token=payment.payment_token,
-                                   idempotency_key=charge_idempotency_key(order_id))
+    result = get_provider().charge(
+        amount=payment.amount,
+        currency=payment.currency,
+        token=payment.payment_token,
+        idempotency_key=charge_idempotency_key(order_id),
+    )
     payment.provider_reference = result.reference
     if result.succeeded:
         payment.status = Payment.Status.SUCCEEDED
         payment.failure_reason = ""
-        event = PaymentSucceeded(order_id=order_id, payment_id=payment.id, user_id=payment.user_id,
-                                 amount=payment.amount)
+        event = PaymentSucceeded(
+            order_id=order_id, payment_id=payment.id, user_id=payment.user_id, amount=payment.amount
+        )
     else:
         payment.status = Payment.Status.FAILED
         payment.failure_reason = result.failure_reason
-        event = PaymentFailed(order_id=order_id, payment_id=payment.id, user_id=payment.user_id,
-                              amount=payment.amount, reason=result.failure_reason)
+        event = PaymentFailed(
+            order_id=order_id,
+            payment_id=payment.id,
+            user_id=payment.user_id,
+            amount=payment.amount,
+            reason=result.failure_reason,
+        )
     payment.save(update_fields=["status", "provider_reference", "failure_reason", "updated_at"])
     publish(event)
     return payment
@@ -99,8 +111,11 @@ def _cancel(payment: Payment, *, reason: str) -> Payment:
 
 
 def _refund(payment: Payment) -> Payment:
-    result = get_provider().refund(reference=payment.provider_reference, amount=payment.amount,
-                                   idempotency_key=refund_idempotency_key(payment.order_id))
+    result = get_provider().refund(
+        reference=payment.provider_reference,
+        amount=payment.amount,
+        idempotency_key=refund_idempotency_key(payment.order_id),
+    )
     if not result.succeeded:
         # Raised, not recorded: in a handler the bus retries and then parks the event
         # where an operator sees it; in the admin the message says why.
@@ -108,8 +123,11 @@ def _refund(payment: Payment) -> Payment:
     payment.status = Payment.Status.REFUNDED
     payment.refund_reference = result.reference
     payment.save(update_fields=["status", "refund_reference", "updated_at"])
-    publish(PaymentRefunded(order_id=payment.order_id, payment_id=payment.id, user_id=payment.user_id,
-                            amount=payment.amount))
+    publish(
+        PaymentRefunded(
+            order_id=payment.order_id, payment_id=payment.id, user_id=payment.user_id, amount=payment.amount
+        )
+    )
     return payment
 
 
@@ -143,6 +161,8 @@ def payment_refund(*, payment_id: int) -> Payment:
     if payment is None:
         raise NotFound(f"Payment {payment_id} not found.")
     if payment.status != Payment.Status.SUCCEEDED:
-        raise Conflict(f"Payment {payment_id} is {payment.status}; only a succeeded payment can be refunded.",
-                       code="not_refundable")
+        raise Conflict(
+            f"Payment {payment_id} is {payment.status}; only a succeeded payment can be refunded.",
+            code="not_refundable",
+        )
     return _refund(payment)

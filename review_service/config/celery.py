@@ -1,4 +1,5 @@
 """The review service's event worker: `celery -A config.celery worker`."""
+
 import os
 
 import django

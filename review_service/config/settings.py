@@ -1,4 +1,5 @@
 """Review service settings: the shared defaults plus what is the review service's own."""
+
 from pathlib import Path
 
 from commerce_core.settings.base import *  # noqa: F403

@@ -1,4 +1,5 @@
 """Thin HTTP layer: validate input, call a service or selector, serialize output."""
+
 import django_filters
 from django import forms
 from drf_spectacular.types import OpenApiTypes
@@ -39,10 +40,14 @@ class ReviewFilter(django_filters.FilterSet):
         fields = ["product_id"]
 
 
-@extend_schema_view(get=extend_schema(
-    tags=["reviews"], operation_id="reviews_list", summary="Reviews, newest first; public",
-    parameters=[OpenApiParameter("product_id", OpenApiTypes.INT, description="Only the reviews of this product.")],
-))
+@extend_schema_view(
+    get=extend_schema(
+        tags=["reviews"],
+        operation_id="reviews_list",
+        summary="Reviews, newest first; public",
+        parameters=[OpenApiParameter("product_id", OpenApiTypes.INT, description="Only the reviews of this product.")],
+    )
+)
 class ReviewListCreateApi(generics.ListAPIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
     serializer_class = ReviewOutputSerializer
@@ -53,9 +58,13 @@ class ReviewListCreateApi(generics.ListAPIView):
     def get_queryset(self):
         return selectors.review_list()
 
-    @extend_schema(tags=["reviews"], operation_id="reviews_create",
-                   summary="Review a product (once per customer and product)",
-                   request=ReviewInputSerializer, responses={201: ReviewOutputSerializer})
+    @extend_schema(
+        tags=["reviews"],
+        operation_id="reviews_create",
+        summary="Review a product (once per customer and product)",
+        request=ReviewInputSerializer,
+        responses={201: ReviewOutputSerializer},
+    )
     def post(self, request):
         data = ReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

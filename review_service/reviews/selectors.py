@@ -1,4 +1,5 @@
 """Reads of reviews."""
+
 from django.db.models import QuerySet
 
 from .models import Purchase, Review

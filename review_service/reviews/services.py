@@ -1,5 +1,6 @@
 """Writes of the review service: the replicas that events keep up to date, and the
 reviews customers write. Each runs in one transaction with the events it publishes."""
+
 from django.db import IntegrityError, transaction
 
 from commerce_core.events.api import publish
@@ -52,11 +53,13 @@ def purchases_record(*, order_id: int, user_id: int, product_ids: list[int]) -> 
 def review_create(*, user_id: int, product_id: int, rating: int, comment: str = "") -> Review:
     product = ProductReplica.objects.filter(pk=product_id, is_deleted=False).first()
     if product is None:
-        raise ApplicationError("Invalid input.", code="validation_error",
-                               fields={"product_id": [f"Unknown product {product_id}."]})
+        raise ApplicationError(
+            "Invalid input.", code="validation_error", fields={"product_id": [f"Unknown product {product_id}."]}
+        )
     if not 1 <= rating <= 5:
-        raise ApplicationError("Invalid input.", code="validation_error",
-                               fields={"rating": ["Ensure this value is between 1 and 5."]})
+        raise ApplicationError(
+            "Invalid input.", code="validation_error", fields={"rating": ["Ensure this value is between 1 and 5."]}
+        )
     already_reviewed = Conflict("You have already reviewed this product.", code="already_reviewed")
     if Review.objects.filter(user_id=user_id, product=product).exists():
         raise already_reviewed
@@ -65,10 +68,21 @@ def review_create(*, user_id: int, product_id: int, rating: int, comment: str = 
         # leaves this transaction usable for the error response.
         with transaction.atomic():
             review = Review.objects.create(
-                user_id=user_id, product=product, rating=rating, comment=comment,
-                verified_purchase=selectors.purchase_exists(user_id=user_id, product_id=product_id))
+                user_id=user_id,
+                product=product,
+                rating=rating,
+                comment=comment,
+                verified_purchase=selectors.purchase_exists(user_id=user_id, product_id=product_id),
+            )
     except IntegrityError:
         raise already_reviewed from None
-    publish(ReviewCreated(review_id=review.id, product_id=product.product_id, user_id=user_id, rating=rating,
-                          verified_purchase=review.verified_purchase))
+    publish(
+        ReviewCreated(
+            review_id=review.id,
+            product_id=product.product_id,
+            user_id=user_id,
+            rating=rating,
+            verified_purchase=review.verified_purchase,
+        )
+    )
     return review

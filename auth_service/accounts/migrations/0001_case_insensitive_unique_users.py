@@ -5,6 +5,7 @@ are added here as expression indexes (SQLite and PostgreSQL both have them). The
 services check first and give field errors; these indexes decide races between
 two registrations. Blank emails are left out: users created before emails were
 required (`createsuperuser` makes them) may share the empty one."""
+
 from django.db import migrations, models
 from django.db.models.functions import Lower
 

@@ -16,7 +16,8 @@ def register(client, **overrides):
 
 
 def test_registering_creates_the_user_and_stores_the_registered_event_in_the_outbox(
-        api_client, django_capture_on_commit_callbacks):
+    api_client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as sends:
         response = register(api_client)
 

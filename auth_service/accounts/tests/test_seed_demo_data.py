@@ -46,8 +46,9 @@ def test_the_demo_credentials_come_from_the_environment(no_event_sending, monkey
 
     seed()
 
-    response = api_client.post("/api/auth/token/", {"username": "shopper", "password": "a-quite-long-passphrase"},
-                               format="json")
+    response = api_client.post(
+        "/api/auth/token/", {"username": "shopper", "password": "a-quite-long-passphrase"}, format="json"
+    )
     assert response.status_code == 200
 
 

@@ -18,9 +18,15 @@ def admin_client(client, db):
 def change_form(user: User, **overrides) -> dict:
     """What the admin's change page posts for `user`, with `overrides`."""
     form = {
-        "username": user.username, "email": user.email, "first_name": "", "last_name": "",
-        "is_active": "on" if user.is_active else "", "is_staff": "", "is_superuser": "",
-        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"), "date_joined_1": "12:00:00",
+        "username": user.username,
+        "email": user.email,
+        "first_name": "",
+        "last_name": "",
+        "is_active": "on" if user.is_active else "",
+        "is_staff": "",
+        "is_superuser": "",
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": "12:00:00",
         **overrides,
     }
     return {key: value for key, value in form.items() if value != ""}
@@ -31,8 +37,12 @@ def test_changing_the_email_through_the_service_publishes_user_updated(user, no_
 
     outbox = OutboxMessage.objects.get()
     assert outbox.event_type == "auth.user.updated"
-    assert outbox.envelope["data"] == {"user_id": user.id, "username": "alice", "email": "alice@new.example.com",
-                                       "is_active": True}
+    assert outbox.envelope["data"] == {
+        "user_id": user.id,
+        "username": "alice",
+        "email": "alice@new.example.com",
+        "is_active": True,
+    }
 
 
 def test_deactivating_through_the_service_publishes_user_updated(user, no_event_sending):
@@ -66,8 +76,7 @@ def test_the_database_refuses_usernames_and_emails_that_differ_only_in_case(user
 
 
 def test_an_admin_edit_publishes_user_updated(admin_client, user, no_event_sending):
-    response = admin_client.post(f"/admin/auth/user/{user.id}/change/",
-                                 change_form(user, username="alice_renamed"))
+    response = admin_client.post(f"/admin/auth/user/{user.id}/change/", change_form(user, username="alice_renamed"))
 
     assert response.status_code == 302, response.content.decode()[:2000]
     user.refresh_from_db()
@@ -88,10 +97,16 @@ def test_an_admin_edit_to_a_taken_email_is_a_form_error(admin_client, user, no_e
 
 
 def test_a_user_added_in_the_admin_is_announced_as_registered(admin_client, no_event_sending):
-    response = admin_client.post("/admin/auth/user/add/", {
-        "username": "carol", "email": "carol@example.com", "usable_password": "true",
-        "password1": "correct-horse-battery-staple", "password2": "correct-horse-battery-staple",
-    })
+    response = admin_client.post(
+        "/admin/auth/user/add/",
+        {
+            "username": "carol",
+            "email": "carol@example.com",
+            "usable_password": "true",
+            "password1": "correct-horse-battery-staple",
+            "password2": "correct-horse-battery-staple",
+        },
+    )
 
     assert response.status_code == 302, response.content.decode()[:2000]
     carol = User.objects.get(username="carol")

@@ -6,53 +6,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Cart',
+            name="Cart",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user_id', models.PositiveBigIntegerField(unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("user_id", models.PositiveBigIntegerField(unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-updated_at'],
+                "ordering": ["-updated_at"],
             },
         ),
         migrations.CreateModel(
-            name='ProductReplica',
+            name="ProductReplica",
             fields=[
-                ('product_id', models.PositiveBigIntegerField(primary_key=True, serialize=False)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('price', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('price_as_of', models.DateTimeField(blank=True, null=True)),
-                ('stock', models.PositiveIntegerField(default=0)),
-                ('stock_as_of', models.DateTimeField(blank=True, null=True)),
-                ('is_deleted', models.BooleanField(default=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("product_id", models.PositiveBigIntegerField(primary_key=True, serialize=False)),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("price", models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
+                ("price_as_of", models.DateTimeField(blank=True, null=True)),
+                ("stock", models.PositiveIntegerField(default=0)),
+                ("stock_as_of", models.DateTimeField(blank=True, null=True)),
+                ("is_deleted", models.BooleanField(default=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['product_id'],
+                "ordering": ["product_id"],
             },
         ),
         migrations.CreateModel(
-            name='CartItem',
+            name="CartItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
-                ('added_at', models.DateTimeField(auto_now_add=True)),
-                ('cart', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='carts.cart')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cart_items', to='carts.productreplica')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("quantity", models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
+                ("added_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "cart",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="items", to="carts.cart"
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cart_items",
+                        to="carts.productreplica",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
-                'constraints': [models.UniqueConstraint(fields=('cart', 'product'), name='cart_item_once_per_product'), models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='cart_item_quantity_positive')],
+                "ordering": ["id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("cart", "product"), name="cart_item_once_per_product"),
+                    models.CheckConstraint(
+                        condition=models.Q(("quantity__gte", 1)), name="cart_item_quantity_positive"
+                    ),
+                ],
             },
         ),
     ]

@@ -22,8 +22,7 @@ def test_adding_a_product_answers_201_with_the_priced_cart(customer, catalog_pro
     mug = catalog_product(price="12.50", stock=5)
     response = add(customer, mug, 2)
     assert response.status_code == 201, response.content
-    assert response.json() == {"items": [{"product_id": mug, "quantity": 2, "unit_price": "12.50"}],
-                               "total": "25.00"}
+    assert response.json() == {"items": [{"product_id": mug, "quantity": 2, "unit_price": "12.50"}], "total": "25.00"}
     assert customer.get("/api/cart/").json() == response.json()
 
 
@@ -99,16 +98,25 @@ def test_deleting_an_item_takes_it_out_of_the_cart(customer, catalog_product):
     add(customer, pot)
     response = customer.delete(f"/api/cart/items/{mug}/")
     assert response.status_code == 204
-    assert customer.get("/api/cart/").json() == {"items": [{"product_id": pot, "quantity": 1, "unit_price": "2.00"}],
-                                                 "total": "2.00"}
+    assert customer.get("/api/cart/").json() == {
+        "items": [{"product_id": pot, "quantity": 1, "unit_price": "2.00"}],
+        "total": "2.00",
+    }
 
 
 def test_deleting_a_product_not_in_the_cart_is_404(customer, catalog_product):
     assert customer.delete(f"/api/cart/items/{catalog_product()}/").status_code == 404
 
 
-@pytest.mark.parametrize("method, path", [("get", "/api/cart/"), ("post", "/api/cart/items/"),
-                                          ("patch", "/api/cart/items/1/"), ("delete", "/api/cart/items/1/")])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/api/cart/"),
+        ("post", "/api/cart/items/"),
+        ("patch", "/api/cart/items/1/"),
+        ("delete", "/api/cart/items/1/"),
+    ],
+)
 def test_an_anonymous_caller_is_told_to_authenticate(api_client, method, path):
     response = getattr(api_client, method)(path, {}, format="json")
     assert response.status_code == 401
@@ -131,12 +139,15 @@ def test_the_cart_shows_the_products_current_price(customer, catalog_product, de
     mug = catalog_product(price="10.00")
     add(customer, mug, 3)
     deliver(ProductPriceChanged(product_id=mug, old_price=Decimal("10.00"), price=Decimal("8.00")))
-    assert customer.get("/api/cart/").json() == {"items": [{"product_id": mug, "quantity": 3, "unit_price": "8.00"}],
-                                                 "total": "24.00"}
+    assert customer.get("/api/cart/").json() == {
+        "items": [{"product_id": mug, "quantity": 3, "unit_price": "8.00"}],
+        "total": "24.00",
+    }
 
 
-def test_every_change_stores_cart_updated_for_the_owner_in_the_outbox(customer, catalog_product,
-                                                                      django_capture_on_commit_callbacks):
+def test_every_change_stores_cart_updated_for_the_owner_in_the_outbox(
+    customer, catalog_product, django_capture_on_commit_callbacks
+):
     mug = catalog_product(price="12.50", stock=5)
     user_id = customer.principal.id
     # Nothing reaches Redis: the on-commit send is captured and not run.

@@ -68,8 +68,9 @@ def test_the_same_change_under_a_new_event_id_changes_nothing_either(deliver):
 
 def test_a_price_change_that_overtakes_the_creation_is_kept(deliver):
     created = envelope(ProductCreated(product_id=7, name="Mug", price=Decimal("12.50"), stock=3))
-    repriced = envelope(ProductPriceChanged(product_id=7, old_price=Decimal("12.50"), price=Decimal("9.99")),
-                        seconds_later=1)
+    repriced = envelope(
+        ProductPriceChanged(product_id=7, old_price=Decimal("12.50"), price=Decimal("9.99")), seconds_later=1
+    )
     deliver(repriced)
     assert ProductReplica.objects.get(pk=7).price == Decimal("9.99")
     deliver(created)
@@ -138,33 +139,39 @@ def test_a_price_change_is_announced_to_the_carts_holding_the_product(deliver, d
 
 
 def test_a_stale_price_change_neither_overwrites_a_newer_price_nor_announces_the_carts(
-        deliver, django_capture_on_commit_callbacks):
+    deliver, django_capture_on_commit_callbacks
+):
     deliver(envelope(ProductCreated(product_id=7, name="Mug", price=Decimal("12.50"), stock=10)))
     with django_capture_on_commit_callbacks(execute=False):
         cart_item_add(user_id=1, product_id=7, quantity=2)
-    deliver(envelope(ProductPriceChanged(product_id=7, old_price=Decimal("11.00"), price=Decimal("9.00")),
-                     seconds_later=2))
+    deliver(
+        envelope(ProductPriceChanged(product_id=7, old_price=Decimal("11.00"), price=Decimal("9.00")), seconds_later=2)
+    )
     OutboxMessage.objects.all().delete()
 
-    deliver(envelope(ProductPriceChanged(product_id=7, old_price=Decimal("12.50"), price=Decimal("11.00")),
-                     seconds_later=1))
+    deliver(
+        envelope(ProductPriceChanged(product_id=7, old_price=Decimal("12.50"), price=Decimal("11.00")), seconds_later=1)
+    )
 
     assert ProductReplica.objects.get(pk=7).price == Decimal("9.00")
     assert not OutboxMessage.objects.exists()
 
 
 def test_a_newer_price_equal_to_the_held_one_announces_no_cart_and_keeps_later_stale_ones_out(
-        deliver, django_capture_on_commit_callbacks):
+    deliver, django_capture_on_commit_callbacks
+):
     # The catalog went 12.50 -> 9.00 -> 12.50; the last change overtakes the one before.
     deliver(envelope(ProductCreated(product_id=7, name="Mug", price=Decimal("12.50"), stock=10)))
     with django_capture_on_commit_callbacks(execute=False):
         cart_item_add(user_id=1, product_id=7, quantity=2)
     OutboxMessage.objects.all().delete()
 
-    deliver(envelope(ProductPriceChanged(product_id=7, old_price=Decimal("9.00"), price=Decimal("12.50")),
-                     seconds_later=2))
-    deliver(envelope(ProductPriceChanged(product_id=7, old_price=Decimal("12.50"), price=Decimal("9.00")),
-                     seconds_later=1))
+    deliver(
+        envelope(ProductPriceChanged(product_id=7, old_price=Decimal("9.00"), price=Decimal("12.50")), seconds_later=2)
+    )
+    deliver(
+        envelope(ProductPriceChanged(product_id=7, old_price=Decimal("12.50"), price=Decimal("9.00")), seconds_later=1)
+    )
 
     assert ProductReplica.objects.get(pk=7).price == Decimal("12.50")
     assert not OutboxMessage.objects.exists()

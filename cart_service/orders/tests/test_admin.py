@@ -27,8 +27,10 @@ def test_an_order_and_its_lines_are_shown_read_only(admin_client, placed_order):
     response = admin_client.get(reverse("admin:orders_order_change", args=[placed_order.pk]))
     assert response.status_code == 200
     assert b"12.50" in response.content
-    assert admin_client.post(reverse("admin:orders_order_change", args=[placed_order.pk]),
-                             {"status": "paid"}).status_code == 403
+    assert (
+        admin_client.post(reverse("admin:orders_order_change", args=[placed_order.pk]), {"status": "paid"}).status_code
+        == 403
+    )
     assert Order.objects.get(pk=placed_order.pk).status == "pending"
 
 
@@ -37,8 +39,10 @@ def test_cancelling_from_the_admin_goes_through_the_saga(admin_client, placed_or
     services.order_mark_paid(order_id=paid.pk)
     OutboxMessage.objects.all().delete()
 
-    response = admin_client.post(reverse("admin:orders_order_changelist"),
-                                 {"action": "cancel_pending_orders", "_selected_action": [placed_order.pk, paid.pk]})
+    response = admin_client.post(
+        reverse("admin:orders_order_changelist"),
+        {"action": "cancel_pending_orders", "_selected_action": [placed_order.pk, paid.pk]},
+    )
 
     assert response.status_code == 302
     assert dict(Order.objects.values_list("pk", "status")) == {placed_order.pk: "cancelled", paid.pk: "paid"}

@@ -25,24 +25,35 @@ def test_checkout_answers_202_with_a_pending_order_of_the_cart(customer, filled_
     assert response.json() == {"order_id": order.pk, "status": "pending"}
     assert (order.user_id, order.status, str(order.total)) == (customer.principal.id, "pending", "28.00")
     assert [(line.product_id, line.quantity, str(line.unit_price)) for line in OrderLine.objects.order_by("id")] == [
-        (mug, 2, "12.50"), (pot, 1, "3.00")]
+        (mug, 2, "12.50"),
+        (pot, 1, "3.00"),
+    ]
 
 
-def test_checkout_stores_order_placed_and_order_status_changed_in_the_outbox(customer, filled_cart,
-                                                                             django_capture_on_commit_callbacks):
+def test_checkout_stores_order_placed_and_order_status_changed_in_the_outbox(
+    customer, filled_cart, django_capture_on_commit_callbacks
+):
     mug, pot = filled_cart
     user_id = customer.principal.id
     # Nothing reaches Redis: the on-commit sends are captured and not run.
     with django_capture_on_commit_callbacks(execute=False) as sends:
         order_id = checkout(customer, "tok_visa").json()["order_id"]
     assert len(sends) == 2
-    assert published("order.placed") == [{
-        "order_id": order_id, "user_id": user_id, "total": "28.00", "payment_token": "tok_visa",
-        "items": [{"product_id": mug, "quantity": 2, "unit_price": "12.50"},
-                  {"product_id": pot, "quantity": 1, "unit_price": "3.00"}],
-    }]
+    assert published("order.placed") == [
+        {
+            "order_id": order_id,
+            "user_id": user_id,
+            "total": "28.00",
+            "payment_token": "tok_visa",
+            "items": [
+                {"product_id": mug, "quantity": 2, "unit_price": "12.50"},
+                {"product_id": pot, "quantity": 1, "unit_price": "3.00"},
+            ],
+        }
+    ]
     assert published("order.status_changed") == [
-        {"order_id": order_id, "user_id": user_id, "status": "pending", "reason": ""}]
+        {"order_id": order_id, "user_id": user_id, "status": "pending", "reason": ""}
+    ]
     assert OutboxMessage.objects.get(event_type="order.placed").subject == f"order/{order_id}"
 
 
@@ -67,9 +78,18 @@ def test_an_empty_cart_cannot_be_checked_out(customer):
     assert not OutboxMessage.objects.exists()
 
 
-@pytest.mark.parametrize("body", [{}, {"payment_token": ""}, {"payment_token": "   "}, {"payment_token": None},
-                                  {"payment_token": 42}, {"payment_token": ["tok_visa"]},
-                                  {"payment_token": "t" * 256}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"payment_token": ""},
+        {"payment_token": "   "},
+        {"payment_token": None},
+        {"payment_token": 42},
+        {"payment_token": ["tok_visa"]},
+        {"payment_token": "t" * 256},
+    ],
+)
 def test_a_missing_blank_or_malformed_payment_token_is_a_field_error(customer, filled_cart, body):
     response = customer.post("/api/cart/checkout/", body, format="json")
     assert response.status_code == 400
@@ -100,8 +120,7 @@ def test_a_line_whose_product_was_deleted_refuses_the_checkout_naming_it(custome
     assert not OutboxMessage.objects.filter(event_type__startswith="order.").exists()
 
 
-def test_a_line_above_the_replicas_stock_refuses_the_checkout_naming_only_that_product(customer, filled_cart,
-                                                                                      deliver):
+def test_a_line_above_the_replicas_stock_refuses_the_checkout_naming_only_that_product(customer, filled_cart, deliver):
     mug, pot = filled_cart
     deliver(ProductStockChanged(product_id=pot, stock=0))
     response = checkout(customer)
@@ -136,8 +155,7 @@ def test_a_retry_with_the_same_key_gets_the_first_answer_and_places_no_second_or
 def test_the_retry_gets_the_first_answer_even_after_the_order_moved_on(customer, filled_cart):
     first = checkout(customer, key="checkout-1").json()
     Order.objects.update(status="paid")
-    assert checkout(customer, key="checkout-1").json() == first == {"order_id": first["order_id"],
-                                                                    "status": "pending"}
+    assert checkout(customer, key="checkout-1").json() == first == {"order_id": first["order_id"], "status": "pending"}
 
 
 def test_another_key_places_another_order(customer, filled_cart):
@@ -183,7 +201,11 @@ def test_the_first_answer_is_stored_per_customer_and_key(customer, filled_cart):
     response = checkout(customer, key="checkout-1")
     record = IdempotencyRecord.objects.get()
     assert (record.user_id, record.key, record.status_code, record.body) == (
-        customer.principal.id, "checkout-1", 202, response.json())
+        customer.principal.id,
+        "checkout-1",
+        202,
+        response.json(),
+    )
     assert record.order_id == response.json()["order_id"]
     # Only a hash of the input is kept to compare retries with: never the token itself.
     assert "tok_visa" not in str(IdempotencyRecord.objects.values().get())

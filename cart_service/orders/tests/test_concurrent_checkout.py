@@ -1,4 +1,5 @@
 """Checkouts racing each other, each in its own thread, connection and real transaction."""
+
 import threading
 import time
 from datetime import timedelta
@@ -63,8 +64,7 @@ def race(make_request, count=RACERS):
     return responses
 
 
-def test_concurrent_checkouts_with_one_key_place_one_order_and_all_get_its_answer(customer, filled_cart,
-                                                                                   slow_checkout):
+def test_concurrent_checkouts_with_one_key_place_one_order_and_all_get_its_answer(customer, filled_cart, slow_checkout):
     responses = race(lambda: checkout(customer, key="double-click"))
 
     order = Order.objects.get()
@@ -75,8 +75,7 @@ def test_concurrent_checkouts_with_one_key_place_one_order_and_all_get_its_answe
     assert OutboxMessage.objects.filter(event_type="order.placed").count() == 1
 
 
-def test_concurrent_checkouts_with_one_key_and_different_tokens_place_one_order(customer, filled_cart,
-                                                                                slow_checkout):
+def test_concurrent_checkouts_with_one_key_and_different_tokens_place_one_order(customer, filled_cart, slow_checkout):
     tokens = iter(["tok_visa", "tok_chargeDeclined"] * RACERS)
     lock = threading.Lock()
 

@@ -19,9 +19,14 @@ def test_an_order_shows_its_status_lines_and_total(customer, filled_cart):
     assert response.status_code == 200
     body = response.json()
     assert {k: v for k, v in body.items() if k not in ("created_at", "updated_at")} == {
-        "id": order_id, "order_id": order_id, "status": "pending", "reason": "",
-        "items": [{"product_id": mug, "quantity": 2, "unit_price": "12.50"},
-                  {"product_id": pot, "quantity": 1, "unit_price": "3.00"}],
+        "id": order_id,
+        "order_id": order_id,
+        "status": "pending",
+        "reason": "",
+        "items": [
+            {"product_id": mug, "quantity": 2, "unit_price": "12.50"},
+            {"product_id": pot, "quantity": 1, "unit_price": "3.00"},
+        ],
         "total": "28.00",
     }
     assert body["created_at"] and body["updated_at"]
@@ -33,8 +38,9 @@ def test_a_failed_order_tells_why(customer, placed_order):
     assert (body["status"], body["reason"]) == ("failed", "Your card was declined.")
 
 
-def test_the_order_list_holds_the_callers_orders_newest_first(customer, filled_cart, api_client_factory,
-                                                              catalog_product):
+def test_the_order_list_holds_the_callers_orders_newest_first(
+    customer, filled_cart, api_client_factory, catalog_product
+):
     first = checkout(customer).json()["order_id"]
     second = checkout(customer).json()["order_id"]
     Order.objects.filter(pk=first).update(created_at=timezone.now() - timedelta(minutes=5))

@@ -1,5 +1,6 @@
 """The cart's part of the checkout saga, driven by the events the catalog and the
 payment service publish, delivered the way the worker delivers them."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -23,13 +24,15 @@ def succeeded(order):
 
 
 def declined(order):
-    return PaymentFailed(order_id=order.pk, payment_id=1, user_id=order.user_id, amount=order.total,
-                         reason="Your card was declined.")
+    return PaymentFailed(
+        order_id=order.pk, payment_id=1, user_id=order.user_id, amount=order.total, reason="Your card was declined."
+    )
 
 
 def rejected(order, *product_ids):
-    return StockRejected(order_id=order.pk, user_id=order.user_id, reason="Not enough stock.",
-                         unavailable_product_ids=list(product_ids))
+    return StockRejected(
+        order_id=order.pk, user_id=order.user_id, reason="Not enough stock.", unavailable_product_ids=list(product_ids)
+    )
 
 
 def published():
@@ -62,9 +65,17 @@ def test_a_paid_order_leaves_the_cart_and_is_announced(deliver, order, filled_ca
     assert published() == [
         ("cart.updated", {"user_id": order.user_id, "items": [], "total": "0.00"}),
         ("order.status_changed", {"order_id": order.pk, "user_id": order.user_id, "status": "paid", "reason": ""}),
-        ("order.paid", {"order_id": order.pk, "user_id": order.user_id,
-                        "items": [{"product_id": mug, "quantity": 2, "unit_price": "12.50"},
-                                  {"product_id": pot, "quantity": 1, "unit_price": "3.00"}]}),
+        (
+            "order.paid",
+            {
+                "order_id": order.pk,
+                "user_id": order.user_id,
+                "items": [
+                    {"product_id": mug, "quantity": 2, "unit_price": "12.50"},
+                    {"product_id": pot, "quantity": 1, "unit_price": "3.00"},
+                ],
+            },
+        ),
     ]
 
 
@@ -80,9 +91,16 @@ def test_a_paid_order_takes_out_only_what_was_bought(deliver, order, filled_cart
 
     assert cart_lines(order.user_id) == sorted([(mug, 3), (cup, 1)])
     cart_updated = [data for event_type, data in published() if event_type == "cart.updated"]
-    assert cart_updated == [{"user_id": order.user_id, "total": "38.50",
-                             "items": [{"product_id": mug, "quantity": 3, "unit_price": "12.50"},
-                                       {"product_id": cup, "quantity": 1, "unit_price": "1.00"}]}]
+    assert cart_updated == [
+        {
+            "user_id": order.user_id,
+            "total": "38.50",
+            "items": [
+                {"product_id": mug, "quantity": 3, "unit_price": "12.50"},
+                {"product_id": cup, "quantity": 1, "unit_price": "1.00"},
+            ],
+        }
+    ]
 
 
 def test_a_line_lowered_or_removed_after_checkout_simply_goes(deliver, order, filled_cart):
@@ -104,8 +122,10 @@ def test_a_declined_payment_fails_the_order_and_cancels_it_for_the_others(delive
     order.refresh_from_db()
     assert (order.status, order.reason) == ("failed", "Your card was declined.")
     assert published() == [
-        ("order.status_changed", {"order_id": order.pk, "user_id": order.user_id, "status": "failed",
-                                  "reason": "Your card was declined."}),
+        (
+            "order.status_changed",
+            {"order_id": order.pk, "user_id": order.user_id, "status": "failed", "reason": "Your card was declined."},
+        ),
         ("order.cancelled", {"order_id": order.pk, "user_id": order.user_id, "reason": "Your card was declined."}),
     ]
     assert cart_lines(order.user_id) == sorted([(filled_cart[0], 2), (filled_cart[1], 1)])
@@ -116,8 +136,10 @@ def test_rejected_stock_cancels_the_order(deliver, order, filled_cart):
     order.refresh_from_db()
     assert (order.status, order.reason) == ("cancelled", "Not enough stock.")
     assert published() == [
-        ("order.status_changed", {"order_id": order.pk, "user_id": order.user_id, "status": "cancelled",
-                                  "reason": "Not enough stock."}),
+        (
+            "order.status_changed",
+            {"order_id": order.pk, "user_id": order.user_id, "status": "cancelled", "reason": "Not enough stock."},
+        ),
         ("order.cancelled", {"order_id": order.pk, "user_id": order.user_id, "reason": "Not enough stock."}),
     ]
     assert len(cart_lines(order.user_id)) == 2

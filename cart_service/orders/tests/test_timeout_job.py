@@ -56,8 +56,10 @@ def test_an_order_pending_past_the_timeout_is_cancelled_and_announced(placed_ord
     user_id = placed_order.user_id
     assert events == [
         ("order.cancelled", {"order_id": placed_order.pk, "user_id": user_id, "reason": "timed out"}),
-        ("order.status_changed", {"order_id": placed_order.pk, "user_id": user_id, "status": "cancelled",
-                                  "reason": "timed out"}),
+        (
+            "order.status_changed",
+            {"order_id": placed_order.pk, "user_id": user_id, "status": "cancelled", "reason": "timed out"},
+        ),
     ]
 
 
@@ -73,8 +75,12 @@ def test_only_stale_pending_orders_are_cancelled(placed_order, filled_cart):
     assert services.orders_cancel_timed_out() == [stale.pk]
 
     statuses = dict(Order.objects.values_list("pk", "status"))
-    assert statuses == {stale.pk: "cancelled", fresh.pk: "pending", paid_long_ago.pk: "paid",
-                        failed_long_ago.pk: "failed"}
+    assert statuses == {
+        stale.pk: "cancelled",
+        fresh.pk: "pending",
+        paid_long_ago.pk: "paid",
+        failed_long_ago.pk: "failed",
+    }
 
 
 def test_a_second_sweep_cancels_nothing_again(placed_order):

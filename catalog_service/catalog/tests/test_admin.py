@@ -1,4 +1,5 @@
 """The admin writes through the services, so its changes are announced like the API's."""
+
 from decimal import Decimal
 
 import pytest
@@ -48,8 +49,9 @@ def test_deleting_products_in_the_admin_announces_each_deletion(admin_client, ma
     first, second = make_product("Mug"), make_product("Cup")
     response = admin_client.post(f"/admin/catalog/product/{first.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
-    response = admin_client.post("/admin/catalog/product/", {"action": "delete_selected", "post": "yes",
-                                                             "_selected_action": [second.pk]})
+    response = admin_client.post(
+        "/admin/catalog/product/", {"action": "delete_selected", "post": "yes", "_selected_action": [second.pk]}
+    )
     assert response.status_code == 302
     assert not Product.objects.exists()
     assert event_types() == ["catalog.product.deleted", "catalog.product.deleted"]

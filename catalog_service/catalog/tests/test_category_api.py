@@ -70,11 +70,14 @@ def test_a_category_that_still_holds_products_cannot_be_deleted(staff_client, ma
     assert Category.objects.filter(pk=category.pk).exists()
 
 
-@pytest.mark.parametrize("method, path, body", [
-    ("post", "/api/catalog/categories/", {"name": "Books"}),
-    ("patch", "/api/catalog/categories/{id}/", {"name": "Maps"}),
-    ("delete", "/api/catalog/categories/{id}/", None),
-])
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("post", "/api/catalog/categories/", {"name": "Books"}),
+        ("patch", "/api/catalog/categories/{id}/", {"name": "Maps"}),
+        ("delete", "/api/catalog/categories/{id}/", None),
+    ],
+)
 def test_a_customer_may_not_change_categories(customer_client, make_category, method, path, body):
     category = make_category("Outdoor")
     response = getattr(customer_client, method)(path.format(id=category.pk), body, format="json")
@@ -83,13 +86,17 @@ def test_a_customer_may_not_change_categories(customer_client, make_category, me
     assert Category.objects.get().name == "Outdoor"
 
 
-@pytest.mark.parametrize("method, path, body", [
-    ("post", "/api/catalog/categories/", {"name": "Books"}),
-    ("patch", "/api/catalog/categories/{id}/", {"name": "Maps"}),
-    ("delete", "/api/catalog/categories/{id}/", None),
-])
-def test_an_anonymous_caller_is_told_to_authenticate_before_changing_categories(api_client, make_category, method,
-                                                                                 path, body):
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("post", "/api/catalog/categories/", {"name": "Books"}),
+        ("patch", "/api/catalog/categories/{id}/", {"name": "Maps"}),
+        ("delete", "/api/catalog/categories/{id}/", None),
+    ],
+)
+def test_an_anonymous_caller_is_told_to_authenticate_before_changing_categories(
+    api_client, make_category, method, path, body
+):
     category = make_category("Outdoor")
     response = getattr(api_client, method)(path.format(id=category.pk), body, format="json")
     assert response.status_code == 401

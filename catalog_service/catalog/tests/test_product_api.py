@@ -15,16 +15,23 @@ def test_anyone_can_list_products(api_client):
     assert response.json()["results"][0]["name"] == "Mug"
 
 
-def test_staff_creates_a_product_and_the_event_is_stored_in_the_outbox(api_client, as_principal, principal_factory,
-                                                                         django_capture_on_commit_callbacks):
+def test_staff_creates_a_product_and_the_event_is_stored_in_the_outbox(
+    api_client, as_principal, principal_factory, django_capture_on_commit_callbacks
+):
     as_principal(api_client, principal_factory(is_staff=True))
     with django_capture_on_commit_callbacks(execute=False):
-        response = api_client.post("/api/catalog/products/", {"name": "Mug", "price": "12.50", "stock": 10},
-                                   format="json")
+        response = api_client.post(
+            "/api/catalog/products/", {"name": "Mug", "price": "12.50", "stock": 10}, format="json"
+        )
     assert response.status_code == 201, response.content
     outbox = OutboxMessage.objects.get()
     assert outbox.event_type == "catalog.product.created"
-    assert outbox.envelope["data"] == {"product_id": response.json()["id"], "name": "Mug", "price": "12.50", "stock": 10}
+    assert outbox.envelope["data"] == {
+        "product_id": response.json()["id"],
+        "name": "Mug",
+        "price": "12.50",
+        "stock": 10,
+    }
 
 
 def test_a_customer_cannot_create_products(api_client, as_principal, principal_factory):
@@ -65,8 +72,9 @@ def test_malformed_json_is_a_400_in_the_common_shape(api_client, as_principal, p
 
 
 def test_a_price_with_three_decimals_or_a_negative_stock_or_an_unknown_category_gets_field_errors(staff_client):
-    response = staff_client.post("/api/catalog/products/", {"name": "Mug", "price": "9.999", "stock": -3,
-                                                            "category": 999}, format="json")
+    response = staff_client.post(
+        "/api/catalog/products/", {"name": "Mug", "price": "9.999", "stock": -3, "category": 999}, format="json"
+    )
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"price", "stock", "category"}
 
@@ -86,8 +94,9 @@ def test_a_product_without_a_name_is_refused(staff_client):
 
 def test_staff_create_a_product_in_a_category(staff_client, make_category):
     category = make_category("Kitchen")
-    response = staff_client.post("/api/catalog/products/", {"name": "Pan", "price": "30.00", "category": category.pk},
-                                 format="json")
+    response = staff_client.post(
+        "/api/catalog/products/", {"name": "Pan", "price": "30.00", "category": category.pk}, format="json"
+    )
     assert response.status_code == 201, response.content
     assert response.json()["category"] == category.pk
     assert Product.objects.get().category == category
@@ -99,16 +108,23 @@ def test_the_product_detail_carries_the_contract_fields(api_client, make_product
     assert {"id", "name", "price", "stock", "rating_avg", "rating_count", "category"} <= set(body)
 
 
-def test_a_partial_update_changes_only_what_it_names_and_announces_price_and_stock(staff_client, make_product,
-                                                                                    make_category):
+def test_a_partial_update_changes_only_what_it_names_and_announces_price_and_stock(
+    staff_client, make_product, make_category
+):
     product = make_product(name="Mug", price="10.00", stock=5, description="Blue")
     category = make_category("Kitchen")
-    response = staff_client.patch(f"/api/catalog/products/{product.pk}/",
-                                  {"price": "12.00", "stock": 8, "category": category.pk}, format="json")
+    response = staff_client.patch(
+        f"/api/catalog/products/{product.pk}/", {"price": "12.00", "stock": 8, "category": category.pk}, format="json"
+    )
     assert response.status_code == 200, response.content
     product.refresh_from_db()
     assert (product.name, product.description, product.price, product.stock, product.category) == (
-        "Mug", "Blue", Decimal("12.00"), 8, category)
+        "Mug",
+        "Blue",
+        Decimal("12.00"),
+        8,
+        category,
+    )
     events = {m.event_type: m.envelope["data"] for m in OutboxMessage.objects.all()}
     assert events == {
         "catalog.product.price_changed": {"product_id": product.pk, "old_price": "10.00", "price": "12.00"},
@@ -125,8 +141,9 @@ def test_a_partial_update_can_take_a_product_out_of_its_category(staff_client, m
 
 def test_a_partial_update_with_bad_values_changes_nothing(staff_client, make_product):
     product = make_product(price="10.00", stock=5)
-    response = staff_client.patch(f"/api/catalog/products/{product.pk}/", {"price": "1.001", "stock": -1},
-                                  format="json")
+    response = staff_client.patch(
+        f"/api/catalog/products/{product.pk}/", {"price": "1.001", "stock": -1}, format="json"
+    )
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"price", "stock"}
     product.refresh_from_db()
@@ -145,18 +162,25 @@ def test_deleting_a_product_announces_it(staff_client, make_product):
 
 def test_a_customer_cannot_change_or_delete_a_product(customer_client, make_product):
     product = make_product()
-    assert customer_client.patch(f"/api/catalog/products/{product.pk}/", {"price": "0.00"},
-                                 format="json").status_code == 403
+    assert (
+        customer_client.patch(f"/api/catalog/products/{product.pk}/", {"price": "0.00"}, format="json").status_code
+        == 403
+    )
     assert customer_client.delete(f"/api/catalog/products/{product.pk}/").status_code == 403
     assert Product.objects.get().price == Decimal("10.00")
 
 
-def test_the_request_id_travels_on_the_events_the_request_publishes(api_client, as_principal, principal_factory,
-                                                                     django_capture_on_commit_callbacks):
+def test_the_request_id_travels_on_the_events_the_request_publishes(
+    api_client, as_principal, principal_factory, django_capture_on_commit_callbacks
+):
     as_principal(api_client, principal_factory(is_staff=True))
     with django_capture_on_commit_callbacks(execute=False):
-        response = api_client.post("/api/catalog/products/", {"name": "Mug", "price": "2.00"}, format="json",
-                                   HTTP_X_REQUEST_ID="trace-0123456789")
+        response = api_client.post(
+            "/api/catalog/products/",
+            {"name": "Mug", "price": "2.00"},
+            format="json",
+            HTTP_X_REQUEST_ID="trace-0123456789",
+        )
     assert response["X-Request-ID"] == "trace-0123456789"
     outbox = OutboxMessage.objects.get()
     assert outbox.correlation_id == "trace-0123456789"

@@ -1,4 +1,5 @@
 """The public product list: filters, search, ordering and pagination."""
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -55,19 +56,34 @@ def test_search_matches_name_description_and_category_name(api_client, shop, mak
 
 def test_ordering_by_price_goes_from_cheapest_to_dearest(api_client, shop):
     assert names(api_client.get("/api/catalog/products/", {"ordering": "price"})) == [
-        "Mug", "Cookbook", "Skillet", "Knife"]
+        "Mug",
+        "Cookbook",
+        "Skillet",
+        "Knife",
+    ]
 
 
 def test_ordering_by_minus_price_goes_from_dearest_to_cheapest(api_client, shop):
     assert names(api_client.get("/api/catalog/products/", {"ordering": "-price"})) == [
-        "Knife", "Skillet", "Cookbook", "Mug"]
+        "Knife",
+        "Skillet",
+        "Cookbook",
+        "Mug",
+    ]
 
 
 def test_ordering_by_name_and_by_rating(api_client, shop):
     assert names(api_client.get("/api/catalog/products/", {"ordering": "-name"})) == [
-        "Skillet", "Mug", "Knife", "Cookbook"]
+        "Skillet",
+        "Mug",
+        "Knife",
+        "Cookbook",
+    ]
     assert names(api_client.get("/api/catalog/products/", {"ordering": "-rating_avg"}))[:3] == [
-        "Cookbook", "Skillet", "Knife"]
+        "Cookbook",
+        "Skillet",
+        "Knife",
+    ]
 
 
 def test_filters_search_and_ordering_combine(api_client, shop):

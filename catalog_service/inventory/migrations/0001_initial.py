@@ -7,41 +7,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='StockReservation',
+            name="StockReservation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order_id', models.PositiveBigIntegerField(unique=True)),
-                ('user_id', models.PositiveBigIntegerField(db_index=True)),
-                ('status', models.CharField(choices=[('reserved', 'reserved (stock held, awaiting payment)'), ('rejected', 'rejected (nothing held)'), ('committed', 'committed (paid, stock sold)'), ('released', 'released (stock given back)')], db_index=True, max_length=16)),
-                ('total', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=12)),
-                ('reason', models.CharField(blank=True, help_text='Why it was rejected or released.', max_length=500)),
-                ('unavailable_product_ids', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order_id", models.PositiveBigIntegerField(unique=True)),
+                ("user_id", models.PositiveBigIntegerField(db_index=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("reserved", "reserved (stock held, awaiting payment)"),
+                            ("rejected", "rejected (nothing held)"),
+                            ("committed", "committed (paid, stock sold)"),
+                            ("released", "released (stock given back)"),
+                        ],
+                        db_index=True,
+                        max_length=16,
+                    ),
+                ),
+                ("total", models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12)),
+                ("reason", models.CharField(blank=True, help_text="Why it was rejected or released.", max_length=500)),
+                ("unavailable_product_ids", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='StockReservationLine',
+            name="StockReservationLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('product_id', models.PositiveBigIntegerField(db_index=True)),
-                ('quantity', models.IntegerField()),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('reservation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='inventory.stockreservation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("product_id", models.PositiveBigIntegerField(db_index=True)),
+                ("quantity", models.IntegerField()),
+                ("unit_price", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "reservation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="inventory.stockreservation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
     ]

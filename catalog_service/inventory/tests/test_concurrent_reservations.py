@@ -8,6 +8,7 @@ writer in at a time; its in-memory test database answers the others "table is
 locked", which the consumer turns into a retry, as the bus would. Either way the
 outcome must be the same.
 """
+
 import random
 import threading
 import time
@@ -66,8 +67,7 @@ def test_twenty_concurrent_checkouts_for_five_units_reserve_exactly_five(monkeyp
     mug = Product.objects.create(name="Mug", price="10.00", stock=UNITS)
     pan = Product.objects.create(name="Pan", price="30.00", stock=UNITS)
     # Half the orders name the pan first: locking in id order keeps them from deadlocking.
-    orders = [order_placed((mug, 1), (pan, 1)) if n % 2 else order_placed((pan, 1), (mug, 1))
-              for n in range(CHECKOUTS)]
+    orders = [order_placed((mug, 1), (pan, 1)) if n % 2 else order_placed((pan, 1), (mug, 1)) for n in range(CHECKOUTS)]
     bodies = [Envelope.wrap(order, source="cart").to_dict() for order in orders]
     errors: list[str] = []
     start = threading.Barrier(CHECKOUTS)
@@ -85,8 +85,12 @@ def test_twenty_concurrent_checkouts_for_five_units_reserve_exactly_five(monkeyp
     assert OutboxMessage.objects.filter(event_type="stock.reserved").count() == UNITS
     assert OutboxMessage.objects.filter(event_type="stock.rejected").count() == CHECKOUTS - UNITS
     for product in (mug, pan):
-        announced = [m.envelope["data"]["stock"] for m in OutboxMessage.objects.filter(
-            event_type="catalog.product.stock_changed", subject=f"product/{product.pk}")]
+        announced = [
+            m.envelope["data"]["stock"]
+            for m in OutboxMessage.objects.filter(
+                event_type="catalog.product.stock_changed", subject=f"product/{product.pk}"
+            )
+        ]
         assert sorted(announced) == [0, 1, 2, 3, 4]  # every unit taken once, never below zero
 
 

@@ -1,5 +1,6 @@
 """The catalog's part of the checkout saga: all of an order's stock or none, held until
 the order is paid or given back when it is cancelled, once per order."""
+
 from decimal import Decimal
 
 import pytest
@@ -36,13 +37,21 @@ def test_an_order_whose_every_line_is_in_stock_is_reserved_whole(deliver, make_p
     reservation = reservation_of(order)
     assert (reservation.status, reservation.user_id, reservation.total) == ("reserved", BUYER, Decimal("110.00"))
     assert sorted(reservation.lines.values_list("product_id", "quantity")) == sorted([(mug.pk, 2), (pan.pk, 3)])
-    assert published("stock.reserved") == [{
-        "order_id": order.order_id, "user_id": BUYER, "total": "110.00",
-        "items": [{"product_id": mug.pk, "quantity": 2, "unit_price": "10.00"},
-                  {"product_id": pan.pk, "quantity": 3, "unit_price": "30.00"}],
-    }]
+    assert published("stock.reserved") == [
+        {
+            "order_id": order.order_id,
+            "user_id": BUYER,
+            "total": "110.00",
+            "items": [
+                {"product_id": mug.pk, "quantity": 2, "unit_price": "10.00"},
+                {"product_id": pan.pk, "quantity": 3, "unit_price": "30.00"},
+            ],
+        }
+    ]
     assert sorted(published("catalog.product.stock_changed"), key=lambda e: e["product_id"]) == [
-        {"product_id": mug.pk, "stock": 3}, {"product_id": pan.pk, "stock": 0}]
+        {"product_id": mug.pk, "stock": 3},
+        {"product_id": pan.pk, "stock": 0},
+    ]
     assert published("stock.rejected") == []
 
 
@@ -133,7 +142,9 @@ def test_a_cancelled_order_gets_its_stock_back_and_announces_it(deliver, make_pr
     reservation = reservation_of(order)
     assert (reservation.status, reservation.reason) == ("released", "timed out")
     assert sorted(published("catalog.product.stock_changed"), key=lambda e: e["product_id"]) == [
-        {"product_id": mug.pk, "stock": 5}, {"product_id": pan.pk, "stock": 2}]
+        {"product_id": mug.pk, "stock": 5},
+        {"product_id": pan.pk, "stock": 2},
+    ]
 
 
 def test_a_duplicated_order_cancelled_gives_the_stock_back_once(deliver, make_product):
@@ -200,8 +211,9 @@ def test_a_cancellation_that_overtakes_its_placement_keeps_the_late_order_from_h
     assert published("stock.reserved") == published("stock.rejected") == []
 
 
-def test_deleting_a_reserved_product_keeps_the_reservation_and_the_release_skips_it(deliver, make_product,
-                                                                                   staff_client):
+def test_deleting_a_reserved_product_keeps_the_reservation_and_the_release_skips_it(
+    deliver, make_product, staff_client
+):
     mug, pan = make_product("Mug", stock=5), make_product("Pan", stock=5)
     order = order_placed((mug, 1), (pan, 1))
     deliver(order)

@@ -1,5 +1,6 @@
 """/health, /api/schema/, /api/docs/ and the gateway's own 404s, through the
 gateway's complete ASGI application."""
+
 import json
 
 import pytest
@@ -70,23 +71,34 @@ def redis_with_heartbeats(monkeypatch):
     return fake
 
 
-async def test_health_is_ok_when_redis_every_service_and_every_worker_answer(gateway_app, services,
-                                                                            redis_with_heartbeats, asgi_request):
+async def test_health_is_ok_when_redis_every_service_and_every_worker_answer(
+    gateway_app, services, redis_with_heartbeats, asgi_request
+):
     response = await asgi_request(gateway_app, "GET", "/health")
     assert response.status == 200, response.body
     body = response.json()
     assert body["status"] == "ok"
     assert body["components"] == {
-        "redis": "ok", "auth": "ok", "catalog": "ok", "cart": "ok", "payment": "ok", "review": "ok",
-        "worker:gateway": "ok", "worker:auth": "ok", "worker:catalog": "ok", "worker:cart": "ok",
-        "worker:payment": "ok", "worker:review": "ok",
+        "redis": "ok",
+        "auth": "ok",
+        "catalog": "ok",
+        "cart": "ok",
+        "payment": "ok",
+        "review": "ok",
+        "worker:gateway": "ok",
+        "worker:auth": "ok",
+        "worker:catalog": "ok",
+        "worker:cart": "ok",
+        "worker:payment": "ok",
+        "worker:review": "ok",
     }
     assert all(stub.requests[0].path == "/health/" for stub in services.values())
     assert response.header("x-request-id")
 
 
 async def test_health_names_a_service_that_is_down_a_missing_heartbeat_and_an_unhealthy_service(
-        gateway_app, services, redis_with_heartbeats, asgi_request, monkeypatch, free_port):
+    gateway_app, services, redis_with_heartbeats, asgi_request, monkeypatch, free_port
+):
     from commerce_core.events.worker_support import heartbeat_key
 
     _stop_answering(monkeypatch, "cart", free_port)
@@ -108,7 +120,8 @@ async def test_health_names_a_service_that_is_down_a_missing_heartbeat_and_an_un
 
 
 async def test_health_reports_a_service_that_hangs_as_a_timeout_within_about_a_second(
-        gateway_app, services, redis_with_heartbeats, asgi_request):
+    gateway_app, services, redis_with_heartbeats, asgi_request
+):
     import asyncio
     import time
 
@@ -134,9 +147,17 @@ async def test_health_without_redis_names_redis_and_every_worker(gateway_app, se
 
 def _schema_answer(project_name: str):
     document = {
-        "openapi": "3.0.3", "info": {"title": project_name, "version": "1"},
-        "paths": {f"/api/{project_name}/things/": {"get": {"responses": {"200": {"content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/Thing"}}}}}}}},
+        "openapi": "3.0.3",
+        "info": {"title": project_name, "version": "1"},
+        "paths": {
+            f"/api/{project_name}/things/": {
+                "get": {
+                    "responses": {
+                        "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}}
+                    }
+                }
+            }
+        },
         "components": {"schemas": {"Thing": {"type": "object"}}},
     }
 
@@ -148,7 +169,8 @@ def _schema_answer(project_name: str):
 
 
 async def test_the_schema_merges_every_available_service_and_names_the_missing_ones(
-        gateway_app, services, asgi_request, monkeypatch, free_port):
+    gateway_app, services, asgi_request, monkeypatch, free_port
+):
     for name, stub in services.items():
         stub.handler = _schema_answer(name)
     _stop_answering(monkeypatch, "payment", free_port)
@@ -171,8 +193,9 @@ async def test_the_merged_schema_is_cached(gateway_app, services, asgi_request):
     assert len(services["catalog"].requests) == 1
 
 
-async def test_the_schema_is_served_even_when_every_service_is_down(gateway_app, services, asgi_request,
-                                                                   monkeypatch, free_port):
+async def test_the_schema_is_served_even_when_every_service_is_down(
+    gateway_app, services, asgi_request, monkeypatch, free_port
+):
     for project in SERVICES:
         _stop_answering(monkeypatch, project.name, free_port)
     response = await asgi_request(gateway_app, "GET", "/api/schema/")
@@ -193,7 +216,8 @@ async def test_the_docs_page_is_swagger_ui_over_the_merged_schema_with_local_ass
 
 
 async def test_paths_that_are_neither_proxied_nor_the_gateways_own_get_a_json_404_with_a_request_id(
-        gateway_app, asgi_request):
+    gateway_app, asgi_request
+):
     response = await asgi_request(gateway_app, "GET", "/api/nothing-here/", headers=[("x-request-id", "trace-4040")])
     assert response.status == 404
     assert response.json() == {"error": {"code": "not_found", "message": "Not found."}}

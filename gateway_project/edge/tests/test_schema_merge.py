@@ -15,8 +15,11 @@ def _service_document(prefix: str, *, tag: str) -> dict:
                     "tags": [tag],
                     "security": [{"bearerAuth": []}, {}],
                     "responses": {
-                        "200": {"content": {"application/json": {
-                            "schema": {"$ref": "#/components/schemas/PaginatedItemList"}}}},
+                        "200": {
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/PaginatedItemList"}}
+                            }
+                        },
                         "400": {"$ref": "#/components/responses/Error"},
                     },
                 },
@@ -25,14 +28,22 @@ def _service_document(prefix: str, *, tag: str) -> dict:
         "components": {
             "schemas": {
                 "Item": {"type": "object", "properties": {"kind": {"$ref": "#/components/schemas/Kind"}}},
-                "Kind": {"oneOf": [{"$ref": "#/components/schemas/Item"}],
-                         "discriminator": {"propertyName": "t", "mapping": {"item": "#/components/schemas/Item"}}},
-                "PaginatedItemList": {"type": "object", "properties": {
-                    "results": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}}}},
+                "Kind": {
+                    "oneOf": [{"$ref": "#/components/schemas/Item"}],
+                    "discriminator": {"propertyName": "t", "mapping": {"item": "#/components/schemas/Item"}},
+                },
+                "PaginatedItemList": {
+                    "type": "object",
+                    "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}}},
+                },
                 "Error": {"type": "object", "properties": {"service": {"type": "string", "enum": [tag]}}},
             },
-            "responses": {"Error": {"description": "error", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Error"}}}}},
+            "responses": {
+                "Error": {
+                    "description": "error",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                }
+            },
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
         "tags": [{"name": tag}],
@@ -62,10 +73,12 @@ def _resolves(document: dict, ref: str) -> bool:
 
 @pytest.fixture
 def merged():
-    return merge_schemas({
-        "catalog": _service_document("/api/catalog/", tag="catalog"),
-        "cart": _service_document("/api/cart/", tag="cart"),
-    })
+    return merge_schemas(
+        {
+            "catalog": _service_document("/api/catalog/", tag="catalog"),
+            "cart": _service_document("/api/cart/", tag="cart"),
+        }
+    )
 
 
 def test_colliding_component_names_are_kept_apart_by_a_service_prefix(merged):
@@ -82,12 +95,14 @@ def test_every_ref_points_at_the_component_of_its_own_service(merged):
     cart_list = merged["paths"]["/api/cart/items/"]["get"]["responses"]["200"]["content"]["application/json"]
     assert cart_list["schema"]["$ref"] == "#/components/schemas/CartPaginatedItemList"
     assert merged["components"]["responses"]["CatalogError"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/CatalogError"}
+        "$ref": "#/components/schemas/CatalogError"
+    }
 
 
 def test_discriminator_mappings_are_rewritten_too(merged):
     assert merged["components"]["schemas"]["CartKind"]["discriminator"]["mapping"] == {
-        "item": "#/components/schemas/CartItem"}
+        "item": "#/components/schemas/CartItem"
+    }
 
 
 def test_paths_tags_info_and_the_bearer_scheme_are_merged(merged):
@@ -96,13 +111,15 @@ def test_paths_tags_info_and_the_bearer_scheme_are_merged(merged):
     assert merged["info"]["title"] == "Commerce platform API"
     assert "x-unavailable" not in merged["info"]
     assert merged["components"]["securitySchemes"] == {
-        "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+        "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    }
     assert merged["openapi"].startswith("3.")
 
 
 def test_unavailable_services_are_named_in_the_info():
-    merged = merge_schemas({"catalog": _service_document("/api/catalog/", tag="catalog")},
-                           unavailable=["review", "cart"])
+    merged = merge_schemas(
+        {"catalog": _service_document("/api/catalog/", tag="catalog")}, unavailable=["review", "cart"]
+    )
     assert merged["info"]["x-unavailable"] == ["cart", "review"]
     assert set(merged["paths"]) == {"/api/catalog/items/"}
 

@@ -11,13 +11,13 @@ async def test_a_service_that_refuses_connections_gets_502_in_the_error_shape(ma
     gateway = make_gateway(f"http://127.0.0.1:{free_port}")
     response = await asgi_request(gateway, "GET", "/api/catalog/products/", headers=[("x-request-id", "trace-0001")])
     assert response.status == 502
-    assert response.json() == {"error": {"code": "upstream_unavailable",
-                                         "message": "The catalog service is unavailable."}}
+    assert response.json() == {
+        "error": {"code": "upstream_unavailable", "message": "The catalog service is unavailable."}
+    }
     assert response.header("x-request-id") == "trace-0001"
 
 
-async def test_a_service_that_closes_a_new_connection_without_answering_gets_502(gateway, stub_upstream,
-                                                                                 asgi_request):
+async def test_a_service_that_closes_a_new_connection_without_answering_gets_502(gateway, stub_upstream, asgi_request):
     async def hang_up(request):
         return None
 
@@ -42,10 +42,12 @@ async def test_a_service_slower_than_the_route_timeout_gets_504(make_gateway, st
 
 
 async def test_a_declared_body_over_the_limit_gets_413_without_contacting_the_service(
-        make_gateway, stub_upstream, asgi_request):
+    make_gateway, stub_upstream, asgi_request
+):
     gateway = make_gateway(stub_upstream.url, max_body_bytes=100)
-    response = await asgi_request(gateway, "POST", "/api/catalog/products/", body=b"x" * 101,
-                                  headers=[("content-length", "101")])
+    response = await asgi_request(
+        gateway, "POST", "/api/catalog/products/", body=b"x" * 101, headers=[("content-length", "101")]
+    )
     assert response.status == 413
     assert response.json()["error"]["code"] == "payload_too_large"
     assert response.header("connection") == "close"
@@ -54,16 +56,26 @@ async def test_a_declared_body_over_the_limit_gets_413_without_contacting_the_se
 
 async def test_a_streamed_body_that_grows_over_the_limit_gets_413(make_gateway, stub_upstream, asgi_request):
     gateway = make_gateway(stub_upstream.url, max_body_bytes=100)
-    response = await asgi_request(gateway, "POST", "/api/catalog/products/", body=[b"x" * 60, b"x" * 60],
-                                  headers=[("transfer-encoding", "chunked")])
+    response = await asgi_request(
+        gateway,
+        "POST",
+        "/api/catalog/products/",
+        body=[b"x" * 60, b"x" * 60],
+        headers=[("transfer-encoding", "chunked")],
+    )
     assert response.status == 413
     assert stub_upstream.requests == []  # the service never saw a complete request
 
 
 async def test_a_body_exactly_at_the_limit_is_forwarded(make_gateway, stub_upstream, asgi_request):
     gateway = make_gateway(stub_upstream.url, max_body_bytes=100)
-    response = await asgi_request(gateway, "POST", "/api/catalog/products/", body=[b"x" * 50, b"x" * 50],
-                                  headers=[("transfer-encoding", "chunked")])
+    response = await asgi_request(
+        gateway,
+        "POST",
+        "/api/catalog/products/",
+        body=[b"x" * 50, b"x" * 50],
+        headers=[("transfer-encoding", "chunked")],
+    )
     assert response.status == 200
     assert stub_upstream.requests[0].body == b"x" * 100
 
@@ -79,11 +91,17 @@ def _closes_reused_connections(stub):
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
 async def test_an_idempotent_request_on_a_stale_keep_alive_connection_is_retried_on_a_new_one(
-        gateway, stub_upstream, asgi_request, method):
+    gateway, stub_upstream, asgi_request, method
+):
     _closes_reused_connections(stub_upstream)
     assert (await asgi_request(gateway, "GET", "/api/catalog/products/")).status == 200
-    response = await asgi_request(gateway, method, "/api/catalog/products/1/", body=b"{}" if method == "PUT" else b"",
-                                  headers=[("content-length", "2")] if method == "PUT" else [])
+    response = await asgi_request(
+        gateway,
+        method,
+        "/api/catalog/products/1/",
+        body=b"{}" if method == "PUT" else b"",
+        headers=[("content-length", "2")] if method == "PUT" else [],
+    )
     assert response.status == 200
     assert stub_upstream.connections == 2
     assert [r.nth_on_connection for r in stub_upstream.requests] == [1, 2, 1]
@@ -92,12 +110,14 @@ async def test_an_idempotent_request_on_a_stale_keep_alive_connection_is_retried
 
 
 @pytest.mark.parametrize("method", ["POST", "PATCH"])
-async def test_a_non_idempotent_request_on_a_stale_connection_is_not_retried(gateway, stub_upstream, asgi_request,
-                                                                             method):
+async def test_a_non_idempotent_request_on_a_stale_connection_is_not_retried(
+    gateway, stub_upstream, asgi_request, method
+):
     _closes_reused_connections(stub_upstream)
     assert (await asgi_request(gateway, "GET", "/api/catalog/products/")).status == 200
-    response = await asgi_request(gateway, method, "/api/catalog/products/", body=b"{}",
-                                  headers=[("content-length", "2")])
+    response = await asgi_request(
+        gateway, method, "/api/catalog/products/", body=b"{}", headers=[("content-length", "2")]
+    )
     assert response.status == 502
     assert len(stub_upstream.requests) == 2
 
@@ -127,8 +147,9 @@ async def test_a_connection_closed_by_the_service_while_idle_is_not_reused(gatew
     assert [r.nth_on_connection for r in stub_upstream.requests] == [1, 1, 1]
 
 
-async def test_a_connection_the_service_closed_while_idle_is_noticed_and_not_reused(gateway, stub_upstream,
-                                                                                    asgi_request):
+async def test_a_connection_the_service_closed_while_idle_is_noticed_and_not_reused(
+    gateway, stub_upstream, asgi_request
+):
     async def answer(request):
         return StubResponse(close_after=True)
 

@@ -55,8 +55,11 @@ async def test_a_bad_token_closes_the_socket_with_4401(open_socket, access_token
     socket = await open_socket()
     message = {"type": "auth"}
     if token_kind != "missing":
-        message["token"] = {"garbage": "nope", "expired": access_token(lifetime=-60),
-                            "refresh": access_token(token_type="refresh")}[token_kind]
+        message["token"] = {
+            "garbage": "nope",
+            "expired": access_token(lifetime=-60),
+            "refresh": access_token(token_type="refresh"),
+        }[token_kind]
     await socket.send_json_to(message)
     assert await socket.receive_output() == {"type": "websocket.close", "code": 4401}
 
@@ -64,9 +67,13 @@ async def test_a_bad_token_closes_the_socket_with_4401(open_socket, access_token
 async def test_subscribing_answers_with_all_of_the_sockets_subscriptions(open_socket):
     socket = await open_socket()
     assert await _subscribe(socket, "catalog.product.created") == {
-        "type": "subscribed", "events": ["catalog.product.created"]}
+        "type": "subscribed",
+        "events": ["catalog.product.created"],
+    }
     assert await _subscribe(socket, "review.created", "cart.updated") == {
-        "type": "subscribed", "events": ["cart.updated", "catalog.product.created", "review.created"]}
+        "type": "subscribed",
+        "events": ["cart.updated", "catalog.product.created", "review.created"],
+    }
 
 
 async def test_unknown_and_internal_events_are_refused_in_an_error_frame_and_the_socket_stays_open(open_socket):
@@ -81,16 +88,20 @@ async def test_unknown_and_internal_events_are_refused_in_an_error_frame_and_the
     assert await socket.receive_json_from() == {"type": "pong"}
 
 
-@pytest.mark.parametrize("frame, code", [
-    ("not json", "invalid_json"),
-    ("[1, 2]", "unknown_action"),
-    ('{"type": "dance"}', "unknown_action"),
-    ('{"no": "type"}', "unknown_action"),
-    ('{"type": "subscribe", "events": "review.created"}', "invalid_message"),
-    ('{"type": "subscribe", "events": [1]}', "invalid_message"),
-])
-async def test_a_frame_that_is_not_a_known_action_gets_an_error_frame_and_the_socket_stays_open(open_socket, frame,
-                                                                                                code):
+@pytest.mark.parametrize(
+    "frame, code",
+    [
+        ("not json", "invalid_json"),
+        ("[1, 2]", "unknown_action"),
+        ('{"type": "dance"}', "unknown_action"),
+        ('{"no": "type"}', "unknown_action"),
+        ('{"type": "subscribe", "events": "review.created"}', "invalid_message"),
+        ('{"type": "subscribe", "events": [1]}', "invalid_message"),
+    ],
+)
+async def test_a_frame_that_is_not_a_known_action_gets_an_error_frame_and_the_socket_stays_open(
+    open_socket, frame, code
+):
     socket = await open_socket()
     await socket.send_to(text_data=frame)
     error = await socket.receive_json_from()
@@ -115,8 +126,12 @@ async def test_a_public_event_reaches_every_socket_subscribed_to_it_and_no_other
     envelope = _envelope(ProductCreated(product_id=1, name="Mug", price=Decimal("9.90"), stock=3))
     await dispatch(envelope)
 
-    expected = {"type": "event", "event": "catalog.product.created", "id": envelope.id,
-                "data": {"product_id": 1, "name": "Mug", "price": "9.90", "stock": 3}}
+    expected = {
+        "type": "event",
+        "event": "catalog.product.created",
+        "id": envelope.id,
+        "data": {"product_id": 1, "name": "Mug", "price": "9.90", "stock": 3},
+    }
     assert await anonymous.receive_json_from() == expected
     assert await signed_in.receive_json_from() == expected
     assert await elsewhere.receive_nothing()

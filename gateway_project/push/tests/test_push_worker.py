@@ -25,8 +25,9 @@ def layer(monkeypatch):
 
 
 def test_the_gateway_worker_subscribes_to_every_event_a_client_may_see_and_to_no_internal_one():
-    expected = sorted(name for name, contract in registered_contracts().items()
-                      if contract.audience is not Audience.INTERNAL)
+    expected = sorted(
+        name for name, contract in registered_contracts().items() if contract.audience is not Audience.INTERNAL
+    )
     assert subscribed_event_types() == expected
     assert "order.placed" not in expected
 

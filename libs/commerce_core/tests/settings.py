@@ -4,6 +4,7 @@ database: the shared defaults, the library's optional apps (`customers`) and one
 
 Redis: `REDIS_URL` (tests create and delete only their own queues and bindings,
 named after this run), else the local default."""
+
 import os
 
 from commerce_core.settings.base import *  # noqa: F403

@@ -1,5 +1,6 @@
 """The customer replica a service keeps by installing `commerce_core.customers`:
 fed by auth's user events, whatever order and however often they arrive."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -40,8 +41,9 @@ def test_a_user_update_changes_the_customer_replica(deliver):
 
 def test_a_registration_arriving_after_a_later_update_is_ignored(deliver):
     registered = envelope(UserRegistered(user_id=3, username="ann", email="ann@example.com"))
-    updated = envelope(UserUpdated(user_id=3, username="annie", email="ann@example.org", is_active=False),
-                       seconds_later=1)
+    updated = envelope(
+        UserUpdated(user_id=3, username="annie", email="ann@example.org", is_active=False), seconds_later=1
+    )
     deliver(updated)
     deliver(registered)
     replica = CustomerReplica.objects.get(pk=3)
@@ -49,10 +51,8 @@ def test_a_registration_arriving_after_a_later_update_is_ignored(deliver):
 
 
 def test_an_update_arriving_after_a_later_one_is_ignored(deliver):
-    older = envelope(UserUpdated(user_id=3, username="ann", email="ann@example.com", is_active=False),
-                     seconds_later=1)
-    newer = envelope(UserUpdated(user_id=3, username="ann", email="ann@example.com", is_active=True),
-                     seconds_later=2)
+    older = envelope(UserUpdated(user_id=3, username="ann", email="ann@example.com", is_active=False), seconds_later=1)
+    newer = envelope(UserUpdated(user_id=3, username="ann", email="ann@example.com", is_active=True), seconds_later=2)
     deliver(newer)
     deliver(older)
     assert CustomerReplica.objects.get(pk=3).is_active

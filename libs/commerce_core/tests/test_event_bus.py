@@ -1,5 +1,6 @@
 """The event bus's guarantees, each shown against real Redis and a real database,
 with a real Celery worker consuming where consumption is what is tested."""
+
 import json
 
 import pytest
@@ -29,6 +30,7 @@ def own_queue(settings):
 
 
 # --- transactional outbox -------------------------------------------------------------
+
 
 def test_an_event_is_sent_as_soon_as_its_transaction_commits(bus, redis_client, own_queue):
     with transaction.atomic():
@@ -77,6 +79,7 @@ def test_the_worker_relays_an_event_left_unsent_by_a_process_that_died(bus, work
 
 # --- durable fanout --------------------------------------------------------------------
 
+
 def test_every_subscribed_queue_gets_its_own_copy_of_an_event(bus, redis_client, own_queue, other_subscriber):
     with transaction.atomic():
         message = publish(ThingHappened(thing_id=2))
@@ -99,11 +102,16 @@ def test_events_published_while_the_subscriber_was_down_are_handled_when_it_star
 
 # --- idempotent consumer ---------------------------------------------------------------
 
+
 def test_an_event_delivered_twice_is_handled_once(bus, worker):
     envelope = Envelope.wrap(ThingHappened(thing_id=3), source="test").to_dict()
     send_envelope(envelope)
     send_envelope(envelope)
-    wait_for(lambda: attempts.get("record", 0) >= 1 and InboxMessage.objects.filter(handler__endswith="record_thing").exists())
+    wait_for(
+        lambda: (
+            attempts.get("record", 0) >= 1 and InboxMessage.objects.filter(handler__endswith="record_thing").exists()
+        )
+    )
     # Let the second copy be consumed too before counting effects.
     wait_for(lambda: Effect.objects.filter(handler="flaky").count() == 1)
     send_envelope(Envelope.wrap(ThingHappened(thing_id=4), source="test").to_dict())
@@ -113,6 +121,7 @@ def test_an_event_delivered_twice_is_handled_once(bus, worker):
 
 
 # --- bounded retries and dead letters --------------------------------------------------
+
 
 def test_a_handler_that_fails_transiently_succeeds_on_a_retry(bus, worker):
     behaviour["flaky_failures_left"] = 2
@@ -147,14 +156,23 @@ def test_a_handler_that_keeps_failing_is_parked_after_bounded_retries_while_othe
 
 
 def test_a_malformed_event_is_parked_at_once_without_retries(bus, worker):
-    send_envelope({"id": "not-an-envelope", "type": "bustest.thing.happened", "specversion": "1.0",
-                   "source": "/x", "time": "now", "data": {"thing_id": "NaN"}})
+    send_envelope(
+        {
+            "id": "not-an-envelope",
+            "type": "bustest.thing.happened",
+            "specversion": "1.0",
+            "source": "/x",
+            "time": "now",
+            "data": {"thing_id": "NaN"},
+        }
+    )
     letter = wait_for(lambda: DeadLetter.objects.filter(event_id="not-an-envelope").first())
     assert letter.malformed and letter.attempts == 1
     assert attempts == {}
 
 
 # --- periodic jobs ---------------------------------------------------------------------
+
 
 def test_the_worker_runs_the_periodic_jobs_an_app_declares(bus, worker):
     from tests.busapp.jobs import runs

@@ -4,59 +4,81 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0001_initial'),
+        ("payments", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SimulatedProviderOperation',
+            name="SimulatedProviderOperation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('idempotency_key', models.CharField(max_length=255, unique=True)),
-                ('kind', models.CharField(choices=[('charge', 'Charge'), ('refund', 'Refund')], max_length=8)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('currency', models.CharField(blank=True, max_length=3)),
-                ('token', models.CharField(blank=True, max_length=255)),
-                ('charge_reference', models.CharField(blank=True, db_index=True, max_length=255)),
-                ('succeeded', models.BooleanField()),
-                ('reference', models.CharField(blank=True, db_index=True, max_length=255)),
-                ('failure_reason', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("idempotency_key", models.CharField(max_length=255, unique=True)),
+                ("kind", models.CharField(choices=[("charge", "Charge"), ("refund", "Refund")], max_length=8)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("currency", models.CharField(blank=True, max_length=3)),
+                ("token", models.CharField(blank=True, max_length=255)),
+                ("charge_reference", models.CharField(blank=True, db_index=True, max_length=255)),
+                ("succeeded", models.BooleanField()),
+                ("reference", models.CharField(blank=True, db_index=True, max_length=255)),
+                ("failure_reason", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='payment',
-            name='currency',
-            field=models.CharField(default='usd', help_text='ISO 4217 code, lower case as Stripe writes it.', max_length=3),
+            model_name="payment",
+            name="currency",
+            field=models.CharField(
+                default="usd", help_text="ISO 4217 code, lower case as Stripe writes it.", max_length=3
+            ),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='payment_token',
+            model_name="payment",
+            name="payment_token",
             field=models.CharField(blank=True, max_length=255),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='refund_reference',
+            model_name="payment",
+            name="refund_reference",
             field=models.CharField(blank=True, max_length=255),
         ),
         migrations.AlterField(
-            model_name='payment',
-            name='failure_reason',
-            field=models.CharField(blank=True, help_text='Why the charge was declined (card_declined, insufficient_funds, invalid_token) or the payment cancelled; empty otherwise.', max_length=255),
+            model_name="payment",
+            name="failure_reason",
+            field=models.CharField(
+                blank=True,
+                help_text="Why the charge was declined (card_declined, insufficient_funds, invalid_token) or the payment cancelled; empty otherwise.",
+                max_length=255,
+            ),
         ),
         migrations.AlterField(
-            model_name='payment',
-            name='provider_reference',
-            field=models.CharField(blank=True, db_index=True, help_text="The payment provider's id of the charge, once it has answered.", max_length=255),
+            model_name="payment",
+            name="provider_reference",
+            field=models.CharField(
+                blank=True,
+                db_index=True,
+                help_text="The payment provider's id of the charge, once it has answered.",
+                max_length=255,
+            ),
         ),
         migrations.AlterField(
-            model_name='payment',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('refunded', 'Refunded')], db_index=True, default='pending', help_text="pending until the order's stock is reserved, then succeeded or failed; cancelled if the order was given up before the charge, refunded if after it.", max_length=16),
+            model_name="payment",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("succeeded", "Succeeded"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled"),
+                    ("refunded", "Refunded"),
+                ],
+                db_index=True,
+                default="pending",
+                help_text="pending until the order's stock is reserved, then succeeded or failed; cancelled if the order was given up before the charge, refunded if after it.",
+                max_length=16,
+            ),
         ),
     ]

@@ -52,8 +52,9 @@ def order(principal_factory):
             return StockReserved(order_id=self.id, user_id=self.user_id, items=ITEMS, total=TOTAL)
 
         def stock_rejected(self) -> StockRejected:
-            return StockRejected(order_id=self.id, user_id=self.user_id, reason="out_of_stock",
-                                 unavailable_product_ids=[7])
+            return StockRejected(
+                order_id=self.id, user_id=self.user_id, reason="out_of_stock", unavailable_product_ids=[7]
+            )
 
         def cancelled(self, reason: str = "timed out") -> OrderCancelled:
             return OrderCancelled(order_id=self.id, user_id=self.user_id, reason=reason)

@@ -1,4 +1,5 @@
 """The payment service's steps of the checkout saga, driven by events as the worker runs them."""
+
 from decimal import Decimal
 
 import pytest
@@ -27,7 +28,12 @@ def test_a_placed_order_is_recorded_as_a_pending_payment(deliver, order):
 
     payment = Payment.objects.get(order_id=order.id)
     assert (payment.user_id, payment.amount, payment.currency, payment.status, payment.payment_token) == (
-        order.user_id, Decimal("25.00"), "usd", "pending", "tok_visa")
+        order.user_id,
+        Decimal("25.00"),
+        "usd",
+        "pending",
+        "tok_visa",
+    )
     assert not OutboxMessage.objects.exists()
 
 
@@ -48,9 +54,19 @@ def test_reserved_stock_charges_a_visa_card_and_publishes_payment_succeeded(deli
     assert payment.status == "succeeded"
     assert payment.provider_reference.startswith("ch_sim_")
     assert published("payment.succeeded") == [
-        {"order_id": order.id, "payment_id": payment.id, "user_id": order.user_id, "amount": "25.00"}]
-    assert provider_calls == [("charge", {"amount": Decimal("25.00"), "currency": "usd", "token": "tok_visa",
-                                          "idempotency_key": f"order-{order.id}"})]
+        {"order_id": order.id, "payment_id": payment.id, "user_id": order.user_id, "amount": "25.00"}
+    ]
+    assert provider_calls == [
+        (
+            "charge",
+            {
+                "amount": Decimal("25.00"),
+                "currency": "usd",
+                "token": "tok_visa",
+                "idempotency_key": f"order-{order.id}",
+            },
+        )
+    ]
 
 
 def test_a_declined_card_fails_the_payment_and_publishes_payment_failed(deliver, order):
@@ -59,8 +75,15 @@ def test_a_declined_card_fails_the_payment_and_publishes_payment_failed(deliver,
 
     payment = Payment.objects.get(order_id=order.id)
     assert (payment.status, payment.failure_reason) == ("failed", "card_declined")
-    assert published("payment.failed") == [{"order_id": order.id, "payment_id": payment.id, "user_id": order.user_id,
-                                            "amount": "25.00", "reason": "card_declined"}]
+    assert published("payment.failed") == [
+        {
+            "order_id": order.id,
+            "payment_id": payment.id,
+            "user_id": order.user_id,
+            "amount": "25.00",
+            "reason": "card_declined",
+        }
+    ]
     assert not published("payment.succeeded")
 
 
@@ -75,8 +98,7 @@ def test_a_redelivered_stock_reserved_charges_once(deliver, order, provider_call
     assert len(published("payment.succeeded")) == 1
 
 
-def test_a_second_stock_reserved_for_the_same_order_under_a_new_event_id_charges_once(deliver, order,
-                                                                                      provider_calls):
+def test_a_second_stock_reserved_for_the_same_order_under_a_new_event_id_charges_once(deliver, order, provider_calls):
     deliver(order.placed())
 
     deliver(order.stock_reserved())
@@ -102,7 +124,8 @@ def test_stock_reserved_before_the_order_is_known_is_retried_until_it_is(deliver
 
 def test_stock_reserved_for_an_order_that_never_arrives_ends_in_the_dead_letter_store(deliver, order, settings):
     assert deliver(order.stock_reserved(), retries=settings.COMMERCE_EVENTS["MAX_RETRIES"]) == {
-        "status": "dead-lettered"}
+        "status": "dead-lettered"
+    }
 
     assert "PaymentNotRecordedYet" in DeadLetter.objects.get().error
 
@@ -141,7 +164,8 @@ def test_a_cancelled_order_that_was_charged_is_refunded_once(deliver, order, pro
     assert payment.refund_reference.startswith("re_sim_")
     assert refunds(provider_calls) == 1
     assert published("payment.refunded") == [
-        {"order_id": order.id, "payment_id": payment.id, "user_id": order.user_id, "amount": "25.00"}]
+        {"order_id": order.id, "payment_id": payment.id, "user_id": order.user_id, "amount": "25.00"}
+    ]
 
 
 def test_a_cancelled_order_whose_payment_failed_is_left_as_it_is(deliver, order, provider_calls):

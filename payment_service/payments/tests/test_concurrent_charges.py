@@ -2,6 +2,7 @@
 
 Only PostgreSQL locks rows (`select_for_update`); SQLite serializes whole
 transactions instead, so this runs against PostgreSQL only."""
+
 import threading
 
 import pytest

@@ -23,12 +23,14 @@ def charged(deliver, order):
 
 
 def refund_action(admin_client, *payments):
-    return admin_client.post(CHANGELIST, {"action": "refund", "_selected_action": [p.pk for p in payments]},
-                             follow=True)
+    return admin_client.post(
+        CHANGELIST, {"action": "refund", "_selected_action": [p.pk for p in payments]}, follow=True
+    )
 
 
 def test_the_refund_action_refunds_a_succeeded_payment_and_publishes_payment_refunded(
-        admin_client, charged, django_capture_on_commit_callbacks):
+    admin_client, charged, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False):
         response = refund_action(admin_client, charged)
 
@@ -39,8 +41,9 @@ def test_the_refund_action_refunds_a_succeeded_payment_and_publishes_payment_ref
     assert OutboxMessage.objects.filter(event_type="payment.refunded").count() == 1
 
 
-def test_the_refund_action_leaves_a_payment_that_was_not_charged_as_it_is(admin_client, deliver, order,
-                                                                          django_capture_on_commit_callbacks):
+def test_the_refund_action_leaves_a_payment_that_was_not_charged_as_it_is(
+    admin_client, deliver, order, django_capture_on_commit_callbacks
+):
     deliver(order.placed())
     pending = Payment.objects.get(order_id=order.id)
 

@@ -33,9 +33,15 @@ def test_a_customer_lists_their_own_payments_only(customer, principal, principal
     body = response.json()
     assert body["count"] == 1
     assert body["results"][0] == {
-        "id": mine.id, "order_id": mine.order_id, "amount": "25.00", "currency": "usd", "status": "succeeded",
-        "provider_reference": "ch_1", "failure_reason": "",
-        "created_at": body["results"][0]["created_at"], "updated_at": body["results"][0]["updated_at"],
+        "id": mine.id,
+        "order_id": mine.order_id,
+        "amount": "25.00",
+        "currency": "usd",
+        "status": "succeeded",
+        "provider_reference": "ch_1",
+        "failure_reason": "",
+        "created_at": body["results"][0]["created_at"],
+        "updated_at": body["results"][0]["updated_at"],
     }
 
 
@@ -73,8 +79,9 @@ def test_an_anonymous_caller_is_told_to_authenticate(api_client, path):
     assert response.json()["error"]["code"] == "not_authenticated"
 
 
-def test_a_payment_charged_through_the_checkout_shows_in_the_customers_list(api_client, as_principal,
-                                                                            principal_factory, deliver, order):
+def test_a_payment_charged_through_the_checkout_shows_in_the_customers_list(
+    api_client, as_principal, principal_factory, deliver, order
+):
     deliver(order.placed(token="tok_visa"))
     deliver(order.stock_reserved())
     client = as_principal(api_client, principal_factory(id=order.user_id))

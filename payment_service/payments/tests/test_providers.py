@@ -28,10 +28,13 @@ def test_a_test_card_token_is_charged_with_a_simulated_charge_reference(provider
     assert result.failure_reason == ""
 
 
-@pytest.mark.parametrize(("token", "reason"), [
-    ("tok_chargeDeclined", "card_declined"),
-    ("tok_chargeDeclinedInsufficientFunds", "insufficient_funds"),
-])
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        ("tok_chargeDeclined", "card_declined"),
+        ("tok_chargeDeclinedInsufficientFunds", "insufficient_funds"),
+    ],
+)
 def test_a_declining_card_token_is_declined_with_stripes_reason(provider, token, reason):
     result = charge(provider, token)
 

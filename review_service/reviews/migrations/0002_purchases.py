@@ -4,24 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reviews', '0001_initial'),
+        ("reviews", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Purchase',
+            name="Purchase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user_id', models.PositiveBigIntegerField()),
-                ('product_id', models.PositiveBigIntegerField()),
-                ('order_id', models.PositiveBigIntegerField(db_index=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("user_id", models.PositiveBigIntegerField()),
+                ("product_id", models.PositiveBigIntegerField()),
+                ("order_id", models.PositiveBigIntegerField(db_index=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('user_id', 'product_id', 'order_id'), name='purchase_once_per_order_line')],
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user_id", "product_id", "order_id"), name="purchase_once_per_order_line"
+                    )
+                ],
             },
         ),
     ]

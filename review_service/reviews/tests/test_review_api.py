@@ -7,8 +7,7 @@ pytestmark = pytest.mark.django_db
 
 
 def review(client, product_id, rating=5, comment="Sturdy."):
-    return client.post("/api/reviews/", {"product_id": product_id, "rating": rating, "comment": comment},
-                       format="json")
+    return client.post("/api/reviews/", {"product_id": product_id, "rating": rating, "comment": comment}, format="json")
 
 
 def test_anyone_can_list_reviews_and_there_are_none_at_first(api_client):
@@ -26,7 +25,11 @@ def test_a_customer_reviews_a_product(customer, catalog_product):
     assert body["id"]
     assert body["verified_purchase"] is False
     assert (body["product_id"], body["user_id"], body["rating"], body["comment"]) == (
-        mug, customer.principal.id, 4, "Nice mug.")
+        mug,
+        customer.principal.id,
+        4,
+        "Nice mug.",
+    )
 
 
 def test_a_review_stores_review_created_in_the_outbox(customer, catalog_product, django_capture_on_commit_callbacks):
@@ -35,8 +38,13 @@ def test_a_review_stores_review_created_in_the_outbox(customer, catalog_product,
         response = review(customer, mug, rating=3)
     message = OutboxMessage.objects.get()
     assert message.event_type == "review.created"
-    assert message.envelope["data"] == {"review_id": response.json()["id"], "product_id": mug,
-                                        "user_id": customer.principal.id, "rating": 3, "verified_purchase": False}
+    assert message.envelope["data"] == {
+        "review_id": response.json()["id"],
+        "product_id": mug,
+        "user_id": customer.principal.id,
+        "rating": 3,
+        "verified_purchase": False,
+    }
 
 
 def test_a_review_of_an_unknown_product_is_a_field_error(customer):

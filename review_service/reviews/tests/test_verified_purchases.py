@@ -16,13 +16,15 @@ _order_ids = itertools.count(90_001)
 
 
 def paid_order(user_id: int, *product_ids: int) -> OrderPaid:
-    return OrderPaid(order_id=next(_order_ids), user_id=user_id,
-                     items=[CartLine(product_id=p, quantity=1, unit_price=Decimal("10.00")) for p in product_ids])
+    return OrderPaid(
+        order_id=next(_order_ids),
+        user_id=user_id,
+        items=[CartLine(product_id=p, quantity=1, unit_price=Decimal("10.00")) for p in product_ids],
+    )
 
 
 def review(client, product_id):
-    return client.post("/api/reviews/", {"product_id": product_id, "rating": 5, "comment": "Bought it."},
-                       format="json")
+    return client.post("/api/reviews/", {"product_id": product_id, "rating": 5, "comment": "Bought it."}, format="json")
 
 
 def test_a_paid_order_is_remembered_as_one_purchase_per_product(deliver):
@@ -31,7 +33,9 @@ def test_a_paid_order_is_remembered_as_one_purchase_per_product(deliver):
     deliver(order)
 
     assert set(Purchase.objects.values_list("user_id", "product_id", "order_id")) == {
-        (3, 7, order.order_id), (3, 8, order.order_id)}
+        (3, 7, order.order_id),
+        (3, 8, order.order_id),
+    }
 
 
 def test_a_redelivered_order_paid_creates_no_second_purchase(deliver):
@@ -53,7 +57,8 @@ def test_the_same_order_paid_under_a_new_event_id_creates_no_second_purchase(del
 
 
 def test_a_review_by_a_customer_who_paid_for_the_product_is_a_verified_purchase(
-        customer, catalog_product, deliver, django_capture_on_commit_callbacks):
+    customer, catalog_product, deliver, django_capture_on_commit_callbacks
+):
     mug = catalog_product()
     deliver(paid_order(customer.principal.id, mug))
 
@@ -83,8 +88,9 @@ def test_a_purchase_of_another_product_does_not_verify_a_review(customer, catalo
     assert review(customer, mug).json()["verified_purchase"] is False
 
 
-def test_the_review_list_shows_who_rated_what_and_whether_they_bought_it(customer, catalog_product, deliver,
-                                                                         api_client):
+def test_the_review_list_shows_who_rated_what_and_whether_they_bought_it(
+    customer, catalog_product, deliver, api_client
+):
     mug = catalog_product()
     deliver(paid_order(customer.principal.id, mug))
     review(customer, mug)
@@ -92,8 +98,13 @@ def test_the_review_list_shows_who_rated_what_and_whether_they_bought_it(custome
     [listed] = api_client.get(f"/api/reviews/?product_id={mug}").json()["results"]
 
     assert set(listed) >= {"rating", "comment", "product_id", "user_id", "verified_purchase", "created_at"}
-    assert (listed["rating"], listed["comment"], listed["product_id"], listed["user_id"],
-            listed["verified_purchase"]) == (5, "Bought it.", mug, customer.principal.id, True)
+    assert (
+        listed["rating"],
+        listed["comment"],
+        listed["product_id"],
+        listed["user_id"],
+        listed["verified_purchase"],
+    ) == (5, "Bought it.", mug, customer.principal.id, True)
 
 
 def test_the_admin_lists_and_searches_purchases(client, deliver):

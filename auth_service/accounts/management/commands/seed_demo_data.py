@@ -1,4 +1,5 @@
 """`manage.py seed_demo_data`: a customer to try the shop with (`make run` runs it)."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
@@ -7,8 +8,10 @@ from commerce_core.web.errors import ApplicationError
 
 
 class Command(BaseCommand):
-    help = ("Register the demo customer from DEMO_USERNAME / DEMO_PASSWORD (defaults demo / demo-password-123) "
-            "unless a user of that name exists.")
+    help = (
+        "Register the demo customer from DEMO_USERNAME / DEMO_PASSWORD (defaults demo / demo-password-123) "
+        "unless a user of that name exists."
+    )
 
     def handle(self, *args, **options):
         username = env.str("DEMO_USERNAME", default="demo")

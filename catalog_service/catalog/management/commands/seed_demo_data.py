@@ -6,6 +6,7 @@ already is left as it is (including stock and prices staff have changed since).
 Products are created through services.product_create, so the cart and review
 services learn of them from the usual events.
 """
+
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
@@ -89,9 +90,12 @@ class Command(BaseCommand):
         for slug, name, description, price, stock in PRODUCTS:
             if name in existing:
                 continue
-            services.product_create(name=name, description=description, price=Decimal(price), stock=stock,
-                                    category=categories[slug])
+            services.product_create(
+                name=name, description=description, price=Decimal(price), stock=stock, category=categories[slug]
+            )
             new_products += 1
 
-        self.stdout.write(f"Demo catalog: {new_categories} new categories, {new_products} new products "
-                          f"({len(PRODUCTS) - new_products} products were there already).")
+        self.stdout.write(
+            f"Demo catalog: {new_categories} new categories, {new_products} new products "
+            f"({len(PRODUCTS) - new_products} products were there already)."
+        )

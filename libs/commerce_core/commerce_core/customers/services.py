@@ -4,6 +4,7 @@ Every write is idempotent in effect (the same event applied twice leaves the sam
 row) and tolerant of order: a state is replaced only by one auth published later,
 judged by the envelope's `time`, which auth stamps inside the transaction that
 changed the user."""
+
 from datetime import datetime
 
 from django.db import transaction
@@ -12,8 +13,9 @@ from .models import CustomerReplica
 
 
 @transaction.atomic
-def customer_replica_record(*, user_id: int, username: str, email: str, as_of: datetime,
-                            is_active: bool | None = None) -> CustomerReplica:
+def customer_replica_record(
+    *, user_id: int, username: str, email: str, as_of: datetime, is_active: bool | None = None
+) -> CustomerReplica:
     """Store the user as auth published it at `as_of`, unless a later state is stored already.
 
     `is_active` is None for `auth.user.registered`, which does not carry it: a new

@@ -29,7 +29,16 @@ class InboxMessageAdmin(EventRecordAdmin):
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(EventRecordAdmin):
-    list_display = ["created_at", "event_type", "subject", "event_id", "handler", "attempts", "malformed", "replayed_at"]
+    list_display = [
+        "created_at",
+        "event_type",
+        "subject",
+        "event_id",
+        "handler",
+        "attempts",
+        "malformed",
+        "replayed_at",
+    ]
     list_filter = ["event_type", "malformed", ("replayed_at", admin.EmptyFieldListFilter)]
     search_fields = ["=subject", "event_id", "handler", "error"]
     actions = ["replay_selected"]

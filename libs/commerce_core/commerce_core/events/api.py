@@ -1,4 +1,5 @@
 """The bus as application code uses it."""
+
 from .contracts import Audience, EventContract
 from .envelope import Envelope
 from .handlers import handles

@@ -7,6 +7,7 @@ is retried through the service's own retry queue with exponential backoff, and a
 `MAX_RETRIES` it is parked in the dead-letter store. A malformed message is parked
 at once: retrying cannot fix it.
 """
+
 import logging
 
 from django.conf import settings
@@ -26,8 +27,13 @@ def run_handler_once(handler: Handler, envelope: Envelope) -> bool:
     try:
         with transaction.atomic():
             InboxMessage.objects.create(
-                event_id=envelope.id, handler=handler.name, event_type=envelope.type,
-                source=envelope.source, subject=envelope.subject or "", correlation_id=envelope.correlationid or "", envelope=envelope.to_dict(),
+                event_id=envelope.id,
+                handler=handler.name,
+                event_type=envelope.type,
+                source=envelope.source,
+                subject=envelope.subject or "",
+                correlation_id=envelope.correlationid or "",
+                envelope=envelope.to_dict(),
             )
             handler.func(envelope.event, envelope)
     except IntegrityError:
@@ -40,7 +46,7 @@ def run_handler_once(handler: Handler, envelope: Envelope) -> bool:
 
 def backoff_seconds(retries: int) -> float:
     config = settings.COMMERCE_EVENTS
-    return min(config["RETRY_BACKOFF_SECONDS"] * (2 ** retries), config["RETRY_BACKOFF_MAX_SECONDS"])
+    return min(config["RETRY_BACKOFF_SECONDS"] * (2**retries), config["RETRY_BACKOFF_MAX_SECONDS"])
 
 
 def deliver(task, body) -> dict:
@@ -52,7 +58,8 @@ def deliver(task, body) -> dict:
             event_id=str(body.get("id", ""))[:64] if isinstance(body, dict) else "",
             event_type=str(body.get("type", ""))[:100] if isinstance(body, dict) else "",
             body=body if isinstance(body, dict | list) else {"raw": repr(body)[:10000]},
-            error=str(exc), malformed=True,
+            error=str(exc),
+            malformed=True,
         )
         return {"status": "malformed"}
 
@@ -73,13 +80,22 @@ def deliver(task, body) -> dict:
     retries = task.request.retries
     max_retries = settings.COMMERCE_EVENTS["MAX_RETRIES"]
     if retries < max_retries:
-        raise task.retry(exc=failures[0][1], countdown=backoff_seconds(retries), max_retries=max_retries,
-                         queue=retry_queue_name(settings.SERVICE_NAME))
+        raise task.retry(
+            exc=failures[0][1],
+            countdown=backoff_seconds(retries),
+            max_retries=max_retries,
+            queue=retry_queue_name(settings.SERVICE_NAME),
+        )
     for handler, exc in failures:
-        DeadLetter.objects.create(event_id=envelope.id, event_type=envelope.type, handler=handler.name,
-                                  subject=envelope.subject or "",
-                                  body=envelope.to_dict(), error=f"{type(exc).__name__}: {exc}",
-                                  attempts=retries + 1)
+        DeadLetter.objects.create(
+            event_id=envelope.id,
+            event_type=envelope.type,
+            handler=handler.name,
+            subject=envelope.subject or "",
+            body=envelope.to_dict(),
+            error=f"{type(exc).__name__}: {exc}",
+            attempts=retries + 1,
+        )
     return {"status": "dead-lettered"}
 
 

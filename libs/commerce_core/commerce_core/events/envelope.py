@@ -8,6 +8,7 @@
 `subject` is what the event is about (`order/42`); `correlationid` (and `traceparent`
 when present) are CloudEvents extension attributes.
 """
+
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -44,8 +45,9 @@ class Envelope:
     _contract: EventContract | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def wrap(cls, event: EventContract, *, source: str, correlation_id: str | None = None,
-             traceparent: str | None = None) -> "Envelope":
+    def wrap(
+        cls, event: EventContract, *, source: str, correlation_id: str | None = None, traceparent: str | None = None
+    ) -> "Envelope":
         return cls(
             id=str(uuid.uuid4()),
             source=f"/{source}",
@@ -61,8 +63,13 @@ class Envelope:
 
     def to_dict(self) -> dict:
         body = {
-            "specversion": self.specversion, "id": self.id, "source": self.source, "type": self.type,
-            "time": self.time, "datacontenttype": self.datacontenttype, "dataschema": self.dataschema,
+            "specversion": self.specversion,
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+            "time": self.time,
+            "datacontenttype": self.datacontenttype,
+            "dataschema": self.dataschema,
             "data": self.data,
         }
         if self.subject:
@@ -78,8 +85,9 @@ class Envelope:
         """Parse and validate a received envelope; raises MalformedEvent."""
         if not isinstance(body, dict):
             raise MalformedEvent("envelope is not a JSON object")
-        missing = [k for k in ("specversion", "id", "source", "type", "time", "data") if not body.get(k)
-                   and body.get(k) != {}]
+        missing = [
+            k for k in ("specversion", "id", "source", "type", "time", "data") if not body.get(k) and body.get(k) != {}
+        ]
         if missing:
             raise MalformedEvent(f"envelope lacks {', '.join(missing)}")
         if body["specversion"] != SPEC_VERSION:
@@ -93,9 +101,16 @@ class Envelope:
         except ValidationError as exc:
             raise MalformedEvent(f"invalid {body['type']} payload: {exc.errors(include_url=False)}") from None
         return cls(
-            id=str(body["id"]), source=str(body["source"]), type=body["type"], time=str(body["time"]),
-            data=body["data"], dataschema=body.get("dataschema") or dataschema_for(contract.event_type, contract.version),
-            subject=body.get("subject"), correlationid=body.get("correlationid"), traceparent=body.get("traceparent"), _contract=event,
+            id=str(body["id"]),
+            source=str(body["source"]),
+            type=body["type"],
+            time=str(body["time"]),
+            data=body["data"],
+            dataschema=body.get("dataschema") or dataschema_for(contract.event_type, contract.version),
+            subject=body.get("subject"),
+            correlationid=body.get("correlationid"),
+            traceparent=body.get("traceparent"),
+            _contract=event,
         )
 
     @property

@@ -1,5 +1,6 @@
 """The registry of event handlers of this process: which event types it subscribes
 to and what runs for each."""
+
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass

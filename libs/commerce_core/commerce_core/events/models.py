@@ -1,6 +1,7 @@
 """What a service stores about the events it publishes (outbox), consumes (inbox)
 and could not consume (dead letters). Every service has these three tables in its
 own database; the admin shows them so an operator can follow an event through."""
+
 from django.db import models
 
 

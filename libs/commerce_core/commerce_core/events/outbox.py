@@ -11,6 +11,7 @@ send, instead of by one more write transaction per event on the request's path. 
 mark lost with its process only means the relay sends that event once more, which
 the consumers' inbox absorbs.
 """
+
 import atexit
 import logging
 import threading
@@ -34,7 +35,10 @@ def publish(event: EventContract) -> OutboxMessage:
     """Record `event` for publication when the current transaction commits."""
     envelope = Envelope.wrap(event, source=settings.SERVICE_NAME, correlation_id=current_request_id.get())
     message = OutboxMessage.objects.create(
-        event_id=envelope.id, event_type=envelope.type, subject=envelope.subject or "", correlation_id=envelope.correlationid or "",
+        event_id=envelope.id,
+        event_type=envelope.type,
+        subject=envelope.subject or "",
+        correlation_id=envelope.correlationid or "",
         envelope=envelope.to_dict(),
     )
     transaction.on_commit(lambda: send_outbox_message(message), robust=True)
@@ -46,8 +50,9 @@ def send_outbox_message(message: OutboxMessage) -> bool:
         send_envelope(message.envelope)
     except Exception as exc:  # the relay sends it again; the change itself is committed
         logger.warning("sending event %s failed, the relay will retry: %s", message.event_id, exc)
-        OutboxMessage.objects.filter(pk=message.pk).update(send_attempts=F("send_attempts") + 1,
-                                                             last_error=str(exc)[:2000])
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            send_attempts=F("send_attempts") + 1, last_error=str(exc)[:2000]
+        )
         return False
     sent_marks.add(message.pk)
     return True
@@ -80,7 +85,8 @@ class SentMarks:
             return 0
         try:
             OutboxMessage.objects.filter(pk__in=batch, sent_at__isnull=True).update(
-                sent_at=timezone.now(), send_attempts=F("send_attempts") + 1)
+                sent_at=timezone.now(), send_attempts=F("send_attempts") + 1
+            )
         except Exception as exc:  # unmarked rows are only re-sent by the relay, never lost
             logger.warning("marking %d outbox rows sent failed: %s", len(batch), exc)
         return len(batch)
@@ -108,8 +114,11 @@ def relay_pending(*, older_than_seconds: float | None = None, limit: int = 500) 
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     sent = 0
     with transaction.atomic():
-        pending = (OutboxMessage.objects.select_for_update(skip_locked=True)
-                   .filter(sent_at__isnull=True, created_at__lte=cutoff).order_by("created_at")[:limit])
+        pending = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(sent_at__isnull=True, created_at__lte=cutoff)
+            .order_by("created_at")[:limit]
+        )
         for message in pending:
             sent += send_outbox_message(message)
     return sent

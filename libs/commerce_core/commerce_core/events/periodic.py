@@ -8,6 +8,7 @@ Each runs in the worker's housekeeping thread; a failing job is logged and tried
 again next time. Jobs must be safe to run concurrently with themselves in another
 worker process (lock rows with select_for_update(skip_locked=True)).
 """
+
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field

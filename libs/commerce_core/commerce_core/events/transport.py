@@ -12,6 +12,7 @@ that has never run yet still receives what is published after its deployment.
 Each message is a Celery task message for the task `events.deliver` with the
 envelope as its one argument; every process registers its own `events.deliver`.
 """
+
 import threading
 
 from celery import Celery
@@ -46,8 +47,13 @@ def service_queues(service: str, event_types: list[str]) -> list[Queue]:
     its delayed retries, and its own internal tasks."""
     queues = []
     if event_types:
-        queues.append(Queue(events_queue_name(service), bindings=[binding(EXCHANGE, routing_key=t) for t in event_types],
-                            durable=True))
+        queues.append(
+            Queue(
+                events_queue_name(service),
+                bindings=[binding(EXCHANGE, routing_key=t) for t in event_types],
+                durable=True,
+            )
+        )
     for name in (retry_queue_name(service), tasks_queue_name(service)):
         queues.append(Queue(name, Exchange(name, type="direct", durable=True), routing_key=name, durable=True))
     return queues
@@ -76,6 +82,7 @@ def _build_app() -> Celery:
     app.conf.task_create_missing_queues = False
     # The consume side: importing registers `events.deliver` and the worker's helpers.
     from . import consumer, worker_support  # noqa: F401
+
     consumer.register_deliver_task(app)
     worker_support.install(app)
     app.autodiscover_tasks(lambda: [c.name for c in apps.get_app_configs()])
@@ -95,10 +102,15 @@ def declare_queues() -> list[str]:
 def send_envelope(envelope: dict) -> None:
     """Put one envelope on the bus, routed by its type to every subscribed queue."""
     bus_app().send_task(
-        DELIVER_TASK, args=[envelope], task_id=envelope["id"],
-        exchange=EXCHANGE, routing_key=envelope["type"],
+        DELIVER_TASK,
+        args=[envelope],
+        task_id=envelope["id"],
+        exchange=EXCHANGE,
+        routing_key=envelope["type"],
         # Celery would copy the arguments into a header that monitoring tools show;
         # the envelope's data (a payment token, say) has no business there.
-        argsrepr=f"<{envelope['type']} {envelope['id']}>", kwargsrepr="{}",
-        retry=True, retry_policy={"max_retries": 2, "interval_start": 0.05, "interval_step": 0.2},
+        argsrepr=f"<{envelope['type']} {envelope['id']}>",
+        kwargsrepr="{}",
+        retry=True,
+        retry_policy={"max_retries": 2, "interval_start": 0.05, "interval_step": 0.2},
     )

@@ -1,6 +1,7 @@
 """What runs beside a service's Celery worker: a heartbeat in Redis (read by the
 gateway's /health), the outbox relay and the service's periodic jobs. One daemon
 thread does them all, every `RELAY_INTERVAL_SECONDS`, so none blocks the consumer."""
+
 import logging
 import threading
 import time

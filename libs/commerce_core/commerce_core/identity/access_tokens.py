@@ -1,5 +1,6 @@
 """Verification of the access JWTs that the auth service issues (HS256, claims
 `user_id`, `username`, `is_staff`, `token_type="access"`)."""
+
 import jwt
 
 from .principal import Principal
@@ -11,14 +12,16 @@ class InvalidToken(Exception):
 
 def principal_from_access_token(token: str, *, secret: str, algorithm: str = "HS256") -> Principal:
     try:
-        claims = jwt.decode(token, secret, algorithms=[algorithm],
-                            options={"require": ["exp", "user_id"]})
+        claims = jwt.decode(token, secret, algorithms=[algorithm], options={"require": ["exp", "user_id"]})
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
     if claims.get("token_type") != "access":
         raise InvalidToken("not an access token")
     try:
-        return Principal(id=int(claims["user_id"]), username=str(claims.get("username", "")),
-                         is_staff=bool(claims.get("is_staff", False)))
+        return Principal(
+            id=int(claims["user_id"]),
+            username=str(claims.get("username", "")),
+            is_staff=bool(claims.get("is_staff", False)),
+        )
     except (TypeError, ValueError) as exc:
         raise InvalidToken("malformed claims") from exc

@@ -1,6 +1,7 @@
 """DRF authentication for services: the caller is whoever the gateway's signed
 identity header says, and anonymous otherwise (never an error, so a request
 that reached a service directly is simply treated as anonymous)."""
+
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication

@@ -5,6 +5,7 @@ the user id, username, staff flag and an expiry a few seconds ahead. Only the
 gateway and the services know the key, so a client cannot mint one (the gateway
 also strips any copy a client sends), and a captured one is useless within seconds.
 """
+
 import base64
 import hashlib
 import hmac
@@ -32,8 +33,9 @@ def _mac(secret: str, payload: str) -> str:
 
 def sign_identity(principal: Principal, *, secret: str, ttl_seconds: int = 30, now: float | None = None) -> str:
     expires = int((now if now is not None else time.time()) + ttl_seconds)
-    body = json.dumps({"id": principal.id, "u": principal.username, "s": principal.is_staff, "exp": expires},
-                      separators=(",", ":")).encode()
+    body = json.dumps(
+        {"id": principal.id, "u": principal.username, "s": principal.is_staff, "exp": expires}, separators=(",", ":")
+    ).encode()
     payload = _b64(body)
     return f"{payload}.{_mac(secret, payload)}"
 

@@ -2,6 +2,7 @@
 
 Grouped by concern. Values that differ per deployment come from `env`.
 """
+
 from datetime import timedelta
 
 from .env import DEV_GATEWAY_SECRET, DEV_JWT_SECRET, DEV_SECRET_KEY, database_url, env, redis_url

@@ -4,6 +4,7 @@ Development defaults live here so that `make run` works on a fresh machine; ever
 one of them is overridden by an environment variable of the same name in any real
 deployment (compose.yaml shows which).
 """
+
 from pathlib import Path
 
 import environ

@@ -1,5 +1,6 @@
 """Which projects make up the platform, where each listens and what the gateway
 routes to it. One table, read by the gateway and by the launcher."""
+
 from dataclasses import dataclass
 
 from .env import env
@@ -7,10 +8,10 @@ from .env import env
 
 @dataclass(frozen=True)
 class Project:
-    name: str          # also SERVICE_NAME and the prefix of its queues
-    directory: str     # the Django project's folder at the repository root
+    name: str  # also SERVICE_NAME and the prefix of its queues
+    directory: str  # the Django project's folder at the repository root
     default_port: int
-    api_prefix: str    # the gateway routes this path prefix to the project ("" for the gateway)
+    api_prefix: str  # the gateway routes this path prefix to the project ("" for the gateway)
     #: How its web process is served: the gateway is ASGI (HTTP proxy and WebSockets);
     #: the services are synchronous DRF apps, served by threads over WSGI, which spares
     #: every request the thread hops of Django's ASGI handler.

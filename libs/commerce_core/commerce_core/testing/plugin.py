@@ -11,6 +11,7 @@ Fixtures:
 - `catalog_product`: announce a product the way the catalog does (through
   `deliver`); returns its id.
 """
+
 import itertools
 
 import pytest

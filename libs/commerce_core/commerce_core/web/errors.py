@@ -5,6 +5,7 @@
 `fields` is present only for validation errors. Business code raises
 `ApplicationError`; DRF's own exceptions are mapped by `exception_handler`.
 """
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
@@ -19,8 +20,9 @@ class ApplicationError(Exception):
     status_code = status.HTTP_400_BAD_REQUEST
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None,
-                 fields: dict | None = None):
+    def __init__(
+        self, message: str, *, code: str | None = None, status_code: int | None = None, fields: dict | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.code = code or self.code

@@ -1,5 +1,6 @@
 """A service's own liveness: it answers and its database answers. The gateway's
 /health aggregates these with the workers' heartbeats and Redis."""
+
 from django.db import connection
 from django.http import JsonResponse
 

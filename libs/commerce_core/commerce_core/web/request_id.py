@@ -1,5 +1,6 @@
 """Request ids: one id follows a request through the gateway, the services, their
 logs and the events they publish (as the CloudEvents `correlationid` extension)."""
+
 import logging
 import re
 import uuid

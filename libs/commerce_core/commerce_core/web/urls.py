@@ -3,6 +3,7 @@
 Services serve their API under the same prefix the gateway routes on
 (`/api/catalog/...`), so the gateway forwards paths unchanged and each service's
 schema already names the public paths."""
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView

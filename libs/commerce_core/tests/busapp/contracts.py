@@ -1,4 +1,5 @@
 """Event types that exist only in these tests, so they never mix with the platform's."""
+
 from commerce_core.events.contracts import EventContract, event_contract
 
 

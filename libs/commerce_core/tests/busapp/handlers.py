@@ -1,4 +1,5 @@
 """Handlers whose behaviour the tests steer through `behaviour`."""
+
 import threading
 
 from commerce_core.events.handlers import handles

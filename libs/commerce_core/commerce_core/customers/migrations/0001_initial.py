@@ -4,25 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CustomerReplica',
+            name="CustomerReplica",
             fields=[
-                ('user_id', models.PositiveBigIntegerField(primary_key=True, serialize=False)),
-                ('username', models.CharField(max_length=150)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('is_active', models.BooleanField(default=True)),
-                ('as_of', models.DateTimeField()),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("user_id", models.PositiveBigIntegerField(primary_key=True, serialize=False)),
+                ("username", models.CharField(max_length=150)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("is_active", models.BooleanField(default=True)),
+                ("as_of", models.DateTimeField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['user_id'],
+                "ordering": ["user_id"],
             },
         ),
     ]

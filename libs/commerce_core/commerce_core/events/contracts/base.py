@@ -8,8 +8,8 @@ class Audience(StrEnum):
     """Who may see an event pushed to WebSocket clients."""
 
     INTERNAL = "internal"  # services only, never pushed
-    PUBLIC = "public"      # every listener
-    USER = "user"          # only the sockets authenticated as `recipient_id()`
+    PUBLIC = "public"  # every listener
+    USER = "user"  # only the sockets authenticated as `recipient_id()`
 
 
 class UnknownEventType(LookupError):

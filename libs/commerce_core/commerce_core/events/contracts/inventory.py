@@ -1,4 +1,5 @@
 """Stock reservation for an order, decided by the catalog for all lines at once."""
+
 from decimal import Decimal
 
 from .base import event_contract

@@ -6,6 +6,7 @@ reacts to the others' events).
     payment: payment.succeeded | payment.failed (see payments.py)
     cart:    order.status_changed (pushed to the buyer), order.paid, order.cancelled
 """
+
 from decimal import Decimal
 
 from .base import Audience, EventContract, event_contract

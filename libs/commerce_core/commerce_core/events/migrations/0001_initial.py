@@ -4,63 +4,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='DeadLetter',
+            name="DeadLetter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('event_type', models.CharField(blank=True, db_index=True, max_length=100)),
-                ('handler', models.CharField(blank=True, max_length=200)),
-                ('body', models.JSONField(help_text='The message as received.')),
-                ('error', models.TextField()),
-                ('attempts', models.PositiveIntegerField(default=1)),
-                ('malformed', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('replayed_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("event_id", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("event_type", models.CharField(blank=True, db_index=True, max_length=100)),
+                ("handler", models.CharField(blank=True, max_length=200)),
+                ("body", models.JSONField(help_text="The message as received.")),
+                ("error", models.TextField()),
+                ("attempts", models.PositiveIntegerField(default=1)),
+                ("malformed", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("replayed_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='InboxMessage',
+            name="InboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.UUIDField()),
-                ('handler', models.CharField(max_length=200)),
-                ('event_type', models.CharField(db_index=True, max_length=100)),
-                ('source', models.CharField(max_length=100)),
-                ('correlation_id', models.CharField(blank=True, db_index=True, max_length=128)),
-                ('envelope', models.JSONField()),
-                ('processed_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("event_id", models.UUIDField()),
+                ("handler", models.CharField(max_length=200)),
+                ("event_type", models.CharField(db_index=True, max_length=100)),
+                ("source", models.CharField(max_length=100)),
+                ("correlation_id", models.CharField(blank=True, db_index=True, max_length=128)),
+                ("envelope", models.JSONField()),
+                ("processed_at", models.DateTimeField(auto_now_add=True, db_index=True)),
             ],
             options={
-                'ordering': ['-processed_at'],
-                'constraints': [models.UniqueConstraint(fields=('event_id', 'handler'), name='inbox_once_per_handler')],
+                "ordering": ["-processed_at"],
+                "constraints": [models.UniqueConstraint(fields=("event_id", "handler"), name="inbox_once_per_handler")],
             },
         ),
         migrations.CreateModel(
-            name='OutboxMessage',
+            name="OutboxMessage",
             fields=[
-                ('event_id', models.UUIDField(primary_key=True, serialize=False)),
-                ('event_type', models.CharField(db_index=True, max_length=100)),
-                ('correlation_id', models.CharField(blank=True, db_index=True, max_length=128)),
-                ('envelope', models.JSONField()),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('sent_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('send_attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
+                ("event_id", models.UUIDField(primary_key=True, serialize=False)),
+                ("event_type", models.CharField(db_index=True, max_length=100)),
+                ("correlation_id", models.CharField(blank=True, db_index=True, max_length=128)),
+                ("envelope", models.JSONField()),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("sent_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("send_attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['sent_at', 'created_at'], name='outbox_pending_idx')],
+                "ordering": ["-created_at"],
+                "indexes": [models.Index(fields=["sent_at", "created_at"], name="outbox_pending_idx")],
             },
         ),
     ]

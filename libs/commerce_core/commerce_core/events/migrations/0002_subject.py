@@ -4,25 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('events', '0001_initial'),
+        ("events", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='deadletter',
-            name='subject',
+            model_name="deadletter",
+            name="subject",
             field=models.CharField(blank=True, db_index=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='inboxmessage',
-            name='subject',
-            field=models.CharField(blank=True, db_index=True, help_text='What it is about, e.g. order/42.', max_length=100),
+            model_name="inboxmessage",
+            name="subject",
+            field=models.CharField(
+                blank=True, db_index=True, help_text="What it is about, e.g. order/42.", max_length=100
+            ),
         ),
         migrations.AddField(
-            model_name='outboxmessage',
-            name='subject',
-            field=models.CharField(blank=True, db_index=True, help_text='What it is about, e.g. order/42.', max_length=100),
+            model_name="outboxmessage",
+            name="subject",
+            field=models.CharField(
+                blank=True, db_index=True, help_text="What it is about, e.g. order/42.", max_length=100
+            ),
         ),
     ]

@@ -9,8 +9,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("ids", nargs="*", type=int, help="dead-letter ids (default: all not yet replayed)")
-        parser.add_argument("--include-malformed", action="store_true",
-                            help="also replay malformed messages (they will be parked again unless fixed)")
+        parser.add_argument(
+            "--include-malformed",
+            action="store_true",
+            help="also replay malformed messages (they will be parked again unless fixed)",
+        )
 
     def handle(self, *args, ids, include_malformed, **options):
         letters = DeadLetter.objects.filter(pk__in=ids) if ids else DeadLetter.objects.filter(replayed_at__isnull=True)

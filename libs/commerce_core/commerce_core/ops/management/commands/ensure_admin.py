@@ -11,7 +11,8 @@ class Command(BaseCommand):
         username = env.str("ADMIN_USERNAME", default="admin")
         password = env.str("ADMIN_PASSWORD", default="admin")
         user, created = get_user_model().objects.get_or_create(
-            username=username, defaults={"email": env.str("ADMIN_EMAIL", default=f"{username}@example.com")})
+            username=username, defaults={"email": env.str("ADMIN_EMAIL", default=f"{username}@example.com")}
+        )
         user.is_staff = user.is_superuser = user.is_active = True
         if created or not user.check_password(password):
             user.set_password(password)
