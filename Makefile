@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Rewritten by each install, so the venv is rebuilt only when these inputs change.
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test up down bench clean
+.PHONY: venv run test format up down bench clean
 
 # Create the virtualenv and install the pinned requirements and the shared package.
 venv: $(STAMP)
@@ -20,6 +20,10 @@ run: venv
 # Run every test suite (select some with ARGS="catalog tests -- -x"); one summary line at the end.
 test: venv
 	$(BIN)/python -m devtools.test_all $(ARGS)
+
+# Fix formatting and the lint findings ruff can fix by itself (`make test` checks both).
+format: venv
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 # The same platform in containers, from compose.yaml.
 up:

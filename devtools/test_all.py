@@ -1,7 +1,8 @@
 """`python -m devtools.test_all` (what `make test` calls): every test suite, each in
 its own pytest process, then one line with the totals.
 
-Suites, in this order: the shared library (`libs/commerce_core/tests`), every
+Suites, in this order: the repository's own checks (`devtools/tests`: lint,
+formatting, import layers), the shared library (`libs/commerce_core/tests`), every
 project folder of the topology that has a `pytest.ini`, then the cross-service
 end-to-end tests (`tests/`, which start the whole platform themselves). A failing
 suite does not stop the next one. The last line reads `12 passed, 0 failed` (and
@@ -15,6 +16,7 @@ project's name or folder, `commerce_core` (alias `lib`) and `tests` (alias `e2e`
 Everything from `--` (or from the first argument starting with `-`) goes to every
 pytest run.
 """
+
 from __future__ import annotations
 
 import os
@@ -61,6 +63,8 @@ class Outcome:
 
 def discover_suites(root: Path = REPO_ROOT) -> list[Suite]:
     suites = []
+    if (root / "devtools" / "tests").is_dir():
+        suites.append(Suite("repository", root / "devtools" / "tests", [], ("repo", "lint")))
     if (root / "libs" / "commerce_core" / "tests").is_dir():
         suites.append(Suite("commerce_core", root / "libs" / "commerce_core", ["tests"], ("lib",)))
     for project in PROJECTS:
@@ -75,7 +79,7 @@ def parse_args(argv: list[str]) -> tuple[list[str], list[str]]:
     """(suite names, pytest arguments)."""
     for index, arg in enumerate(argv):
         if arg == "--":
-            return argv[:index], argv[index + 1:]
+            return argv[:index], argv[index + 1 :]
         if arg.startswith("-"):
             return argv[:index], argv[index:]
     return argv, []

@@ -1,0 +1,23 @@
+"""The repository as a newcomer receives it: formatted, lint clean, self-contained."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def ruff(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+
+
+def test_every_python_file_passes_the_linter():
+    result = ruff("check", "--no-cache", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_python_file_is_formatted():
+    result = ruff("format", "--check", "--no-cache", ".")
+    assert result.returncode == 0, f"run `make format`:\n{result.stdout}{result.stderr}"
