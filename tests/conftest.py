@@ -2,7 +2,8 @@
 per test session by the `platform` fixture.
 
 Where it runs, so that it never touches what `make run` uses:
-- ports 18000-18005 (the default ports + 10000; gateway on 18000);
+- ports 18000-18005 (the default ports + 10000; gateway on 18000), or the default
+  ports + `E2E_PORT_OFFSET` when set, so that two runs can share a machine;
 - a fresh temporary state directory (SQLite files, `platform.log` with every
   process's output, printed at the end of the run);
 - databases: SQLite in that directory; when `DATABASE_URL` (or a
@@ -28,7 +29,7 @@ from devtools import databases
 from devtools.platform import Platform, PlatformError
 from devtools.redis_server import EmbeddedRedis
 
-PORT_OFFSET = 10_000
+PORT_OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "10000"))
 DATABASE_PREFIX = "e2e_"
 HEALTH_TIMEOUT_SECONDS = 180
 
