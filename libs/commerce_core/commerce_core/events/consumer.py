@@ -24,24 +24,33 @@ logger = logging.getLogger(__name__)
 
 def run_handler_once(handler: Handler, envelope: Envelope) -> bool:
     """Run `handler` unless it already ran for this event; True if it ran now."""
+    if not handler.atomic:
+        if InboxMessage.objects.filter(event_id=envelope.id, handler=handler.name).exists():
+            return False
+        handler.func(envelope.event, envelope)
     try:
         with transaction.atomic():
-            InboxMessage.objects.create(
-                event_id=envelope.id,
-                handler=handler.name,
-                event_type=envelope.type,
-                source=envelope.source,
-                subject=envelope.subject or "",
-                correlation_id=envelope.correlationid or "",
-                envelope=envelope.to_dict(),
-            )
-            handler.func(envelope.event, envelope)
+            _record_processed(handler, envelope)
+            if handler.atomic:
+                handler.func(envelope.event, envelope)
     except IntegrityError:
         if InboxMessage.objects.filter(event_id=envelope.id, handler=handler.name).exists():
             logger.info("event %s already handled by %s, skipped", envelope.id, handler.name)
             return False
         raise
     return True
+
+
+def _record_processed(handler: Handler, envelope: Envelope) -> None:
+    InboxMessage.objects.create(
+        event_id=envelope.id,
+        handler=handler.name,
+        event_type=envelope.type,
+        source=envelope.source,
+        subject=envelope.subject or "",
+        correlation_id=envelope.correlationid or "",
+        envelope=envelope.to_dict(),
+    )
 
 
 def backoff_seconds(retries: int) -> float:

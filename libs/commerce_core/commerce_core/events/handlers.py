@@ -13,23 +13,30 @@ class Handler:
     name: str
     event_type: str
     func: Callable
+    #: Whether the bus runs it inside the database transaction that records it as done.
+    atomic: bool = True
 
 
 _HANDLERS: dict[str, list[Handler]] = defaultdict(list)
 
 
-def handles(*contracts: type[EventContract]):
+def handles(*contracts: type[EventContract], atomic: bool = True):
     """Subscribe the decorated function to these event types.
 
     It is called as `func(event, envelope)` inside a database transaction that also
     records the event as processed, at most once per event id.
+
+    `atomic=False` is for handlers whose effect lies outside this service's
+    database (a Redis write, a call to another system): they run outside any
+    transaction, and the event is recorded as processed after they return. A crash
+    in between runs them again, so they must be idempotent by the event's id.
     """
 
     def register(func):
         name = f"{func.__module__}.{func.__qualname__}"
         for contract in contracts:
             if not any(h.name == name for h in _HANDLERS[contract.event_type]):
-                _HANDLERS[contract.event_type].append(Handler(name, contract.event_type, func))
+                _HANDLERS[contract.event_type].append(Handler(name, contract.event_type, func, atomic))
         return func
 
     return register
