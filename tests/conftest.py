@@ -28,6 +28,7 @@ import redis
 
 from commerce_core.settings.topology import PROJECTS
 from devtools import databases
+from devtools.brokers import empty_event_queues
 from devtools.platform import Platform, PlatformError
 from devtools.redis_server import EmbeddedRedis
 
@@ -104,18 +105,6 @@ def platform(tmp_path_factory) -> RunningPlatform:
                 embedded.stop()
 
 
-def empty_event_queues(broker_url: str) -> None:
-    """Delete every service's event queue on a RabbitMQ broker (see the module docstring)."""
-    from kombu import Connection
-
-    from commerce_core.events.routing import all_queues, default_subscriptions
-
-    with Connection(broker_url, connect_timeout=10) as connection:
-        channel = connection.channel()
-        for name in all_queues(default_subscriptions()):
-            channel.queue_delete(name)
-
-
 def pytest_terminal_summary(terminalreporter):
     for path in _log_files:
         terminalreporter.write_line(f"platform output: {path}")
@@ -125,7 +114,7 @@ def pytest_terminal_summary(terminalreporter):
 def listen(platform):
     """`listen(customer, *events)`: a WebSocket authenticated as `customer` and
     subscribed to `events`, closed when the test ends."""
-    from journeys import EventSocket
+    from devtools.journeys import EventSocket
 
     sockets = []
 

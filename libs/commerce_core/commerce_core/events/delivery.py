@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .. import faults
 from ..web.request_id import current_request_id
 from .envelope import Envelope, MalformedEvent
 from .models import DeadLetter, InboxMessage, ScheduledRetry
@@ -212,6 +213,7 @@ def _run_outside_transactions(events: list[Received], outcome: BatchOutcome) -> 
 def _call(handler: Handler, envelope: Envelope) -> None:
     token = current_request_id.set(envelope.correlationid)
     try:
+        faults.handler_point(handler.name, envelope.subject)  # a poison message, in the drills
         handler.func(envelope.event, envelope)
     finally:
         current_request_id.reset(token)

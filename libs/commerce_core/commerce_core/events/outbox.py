@@ -29,6 +29,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Min
 from django.utils import timezone
 
+from .. import faults
 from ..web.request_id import current_request_id
 from .broker import default_broker
 from .contracts import EventContract
@@ -120,6 +121,7 @@ class OutboxSender:
         return items
 
     def _send_batch(self, items: list) -> None:
+        faults.point("outbox.before_send")  # the drills kill the process here, after the commit
         sent, failed = [], []
         for pk, envelope in items:
             try:

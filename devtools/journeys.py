@@ -1,5 +1,6 @@
-"""What a client of the platform does, as small helpers for the end-to-end tests:
-real HTTP through the gateway (httpx) and real WebSockets (websockets' sync client)."""
+"""What a client of the platform does, as small helpers for the end-to-end tests and
+the fault drills: real HTTP through the gateway (httpx) and real WebSockets
+(websockets' sync client)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ class Customer:
 
 
 def http(platform) -> httpx.Client:
-    return httpx.Client(base_url=platform.base_url, timeout=10)
+    """A client of the gateway of `platform` (anything with a `base_url` or `gateway_url`)."""
+    return httpx.Client(base_url=getattr(platform, "base_url", None) or platform.gateway_url, timeout=10)
 
 
 def register_and_log_in(client: httpx.Client) -> Customer:
