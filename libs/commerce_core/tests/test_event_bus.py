@@ -2,6 +2,8 @@
 with `BROKER_URL=amqp://...`) and a real database, with the service's real event
 worker consuming where consumption is what is tested."""
 
+import time
+
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -157,6 +159,30 @@ def test_events_lost_with_a_redis_restarted_empty_are_sent_again_and_handled_onc
     assert InboxMessage.objects.filter(event_id=handled_before.event_id, handler__endswith="record_thing").count() == 1
 
 
+@pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="a Redis broker's failure")
+def test_an_event_marked_sent_only_after_the_loss_was_noticed_is_sent_again(bus, redis_client, own_queue):
+    from commerce_core.events.worker import EventWorker
+
+    events = EventWorker(broker=bus)
+    events.housekeeping.tick()  # the worker knows the broker's epoch
+    old_epoch = bus.epoch()
+    with transaction.atomic():
+        late = publish(ThingHappened(thing_id=32))
+    sender.flush()
+    # The send reached the old Redis, but its "sent" mark is written late, after the
+    # loss was noticed and the resend done: as if the sender had stalled in between.
+    OutboxMessage.objects.filter(pk=late.pk).update(sent_at=None)
+    redis_client.flushdb()
+    events.housekeeping.tick()  # notices the new epoch, resends what it finds
+    outbox.mark_sent([late.pk], epoch=old_epoch)
+    assert queued_event_ids(bus, own_queue) == []
+
+    events.housekeeping.tick()  # still recovering: the late mark names the lost epoch
+    relay_pending(older_than_seconds=0)
+    assert queued_event_ids(bus, own_queue) == [str(late.event_id)]
+    events.housekeeping.stop()
+
+
 # --- idempotent consumer ---------------------------------------------------------------
 
 
@@ -217,6 +243,28 @@ def test_a_retry_that_cannot_be_stored_keeps_the_message_instead_of_dropping_it(
     committed(ThingHappened(thing_id=41))
     wait_for(lambda: Effect.objects.filter(handler="flaky", thing_id=41).exists(), timeout=20)
     assert Effect.objects.filter(handler="record", thing_id=41).count() == 1
+
+
+@pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="Kombu's Redis transport")
+def test_a_message_arriving_while_the_consumer_stops_goes_back_to_its_queue(bus, own_queue):
+    from commerce_core.events.worker import EventConsumer
+
+    envelope = Envelope.wrap(ThingHappened(thing_id=42), source="test").to_dict()
+    consumer = EventConsumer(bus, own_queue, batch_size=10, batch_gap=0.002)
+    consumer.IDLE_WAIT_SECONDS = 0.2  # shorter than Redis's BRPOP: one stays in flight
+    collect = consumer._collect
+
+    def collect_then_stop(conn):
+        collect(conn)
+        if not consumer._stop.is_set():
+            put_on_the_bus(bus, envelope)  # answers the BRPOP in flight
+            time.sleep(0.05)
+            consumer._stop.set()
+
+    consumer._collect = collect_then_stop
+    consumer.start()
+    consumer._thread.join(timeout=10)  # it stops by itself, right after the send
+    assert queued_event_ids(bus, own_queue) == [envelope["id"]]
 
 
 # --- retries and dead letters ------------------------------------------------------------

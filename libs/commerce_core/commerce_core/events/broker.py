@@ -165,15 +165,21 @@ class Broker:
             raise
 
     # --- what a Redis broker remembers ------------------------------------------------
-    def epoch(self) -> str | None:
-        """The broker's epoch, creating it if missing; None for brokers that keep
-        their queues on disk (RabbitMQ), where a restart loses nothing."""
+    def epoch(self, *, create: bool = True) -> str | None:
+        """The broker's epoch (created if missing, unless `create` is false); None for
+        brokers that keep their queues on disk (RabbitMQ), where a restart loses
+        nothing, and for a Redis that has none yet."""
         if not self.options.is_redis:
             return None
         state = self._thread_state()
-        with state.connection.default_channel.conn_or_acquire() as client:
-            client.set(EPOCH_KEY, secrets.token_hex(8), nx=True)
-            value = client.get(EPOCH_KEY)
+        try:
+            with state.connection.default_channel.conn_or_acquire() as client:
+                if create:
+                    client.set(EPOCH_KEY, secrets.token_hex(8), nx=True)
+                value = client.get(EPOCH_KEY)
+        except Exception:
+            self.reset()
+            raise
         return value.decode() if isinstance(value, bytes) else value
 
     # --- consuming -----------------------------------------------------------------

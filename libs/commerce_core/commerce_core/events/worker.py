@@ -40,6 +40,9 @@ BROKER_EPOCH_KEY = "broker_epoch"
 class EventConsumer:
     """Consumes one queue in batches, on a thread of its own."""
 
+    #: How long one wait for the next message lasts before the loop looks up again.
+    IDLE_WAIT_SECONDS = 1.0
+
     def __init__(self, broker: Broker, queue: str, *, batch_size: int, batch_gap: float):
         self.broker = broker
         self.queue = queue
@@ -70,13 +73,13 @@ class EventConsumer:
             try:
                 conn.ensure_connection(max_retries=1)
                 consumer = self.broker.consumer(conn, self.queue, prefetch=self.batch_size, on_message=self._take)
-                with consumer:
-                    self.disconnected_since, delay = None, 0.5
-                    while not self._stop.is_set():
-                        self._collect(conn)
-                        if self._received:
-                            batch, self._received = self._received, []
-                            self._process(batch, conn)
+                consumer.consume()
+                self.disconnected_since, delay = None, 0.5
+                while not self._stop.is_set():
+                    self._collect(conn)
+                    if self._received:
+                        batch, self._received = self._received, []
+                        self._process(batch, conn)
             except Exception as exc:  # the broker went away (or never came): try again
                 if self.disconnected_since is None:
                     self.disconnected_since = time.time()
@@ -87,6 +90,10 @@ class EventConsumer:
                 self._stop.wait(delay)
                 delay = min(delay * 2, 10.0)
             finally:
+                # Not cancelling the consumer first matters: closing its channel reads a
+                # message still in flight (Redis BRPOP) into the consumer, and then puts
+                # every unacknowledged message back in the queue. Cancelled first, Kombu
+                # would try to requeue that in-flight message itself, and can lose it.
                 try:
                     conn.release()
                 except Exception:  # closing a broken connection may fail; it is gone either way
@@ -97,10 +104,10 @@ class EventConsumer:
         self._received.append(message)
 
     def _collect(self, conn) -> None:
-        """Wait up to a second for a message, then take those that follow closely
+        """Wait a while (IDLE_WAIT_SECONDS) for a message, then take those that follow closely
         (each within `batch_gap`), up to a batch."""
         try:
-            conn.drain_events(timeout=1.0)
+            conn.drain_events(timeout=self.IDLE_WAIT_SECONDS)
         except TimeoutError:
             if self.broker.options.is_amqp:
                 conn.heartbeat_check()
@@ -155,6 +162,8 @@ class Housekeeping:
 
     DECLARE_EVERY_SECONDS = 30.0
     FIGURES_EVERY_SECONDS = 5.0
+    #: How long after noticing a lost broker epoch late "sent" marks are still looked for.
+    RECOVERY_SECONDS = 60.0
 
     def __init__(self, broker: Broker, *, service: str, consumer: EventConsumer | None):
         self.broker = broker
@@ -167,6 +176,7 @@ class Housekeeping:
         self._status = WorkerStatus(at=time.time())
         self._last_declare = 0.0
         self._last_figures = 0.0
+        self._recovering_until = 0.0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="events-housekeeping", daemon=True)
@@ -202,23 +212,28 @@ class Housekeeping:
     # --- the steps -----------------------------------------------------------------------
     def _check_broker_epoch(self) -> None:
         """A broker epoch that changed means the broker lost its queues (a Redis
-        restarted empty): whatever this service sent shortly before may have been in
-        them, so it is sent again (consumers skip what they handled)."""
+        restarted empty): whatever this service sent in the old epoch shortly before
+        may have been in them, so it is sent again (consumers skip what they handled).
+        For a while after the change the check is repeated, for the sends whose
+        "sent" mark was written only after the first one."""
         current = self.broker.epoch()
         if current is None:
             return
         known = BusState.objects.filter(key=BROKER_EPOCH_KEY).first()
-        if known is not None and known.value != current:
+        changed = known is not None and known.value != current
+        if changed:
+            self._recovering_until = time.monotonic() + self.RECOVERY_SECONDS
+        if changed or time.monotonic() < self._recovering_until:
             window = self.config["RESEND_WINDOW_SECONDS"]
-            count = resend_since(timezone.now() - timedelta(seconds=window))
-            logger.warning(
-                "the broker lost its queues (epoch %s → %s): sending the %d event(s) of the last %.0fs again",
-                known.value,
-                current,
-                count,
-                window,
-            )
-        if known is None or known.value != current:
+            count = resend_since(timezone.now() - timedelta(seconds=window), unless_epoch=current)
+            if changed or count:
+                logger.warning(
+                    "the broker lost its queues (now epoch %s): sending again the %d event(s) of the last %.0fs",
+                    current,
+                    count,
+                    window,
+                )
+        if known is None or changed:
             BusState.objects.update_or_create(key=BROKER_EPOCH_KEY, defaults={"value": current})
 
     def _declare_queue(self) -> None:
