@@ -2,8 +2,6 @@
 with `BROKER_URL=amqp://...`) and a real database, with the service's real event
 worker consuming where consumption is what is tested."""
 
-import time
-
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -69,10 +67,10 @@ def test_a_rolled_back_transaction_publishes_nothing(bus, own_queue):
 
 
 def test_an_event_whose_send_failed_stays_unsent_and_is_sent_again_by_the_relay(bus, own_queue, monkeypatch):
-    def broker_down(envelope, queues):
-        raise ConnectionError("broker unreachable")
+    def broker_down(items):
+        return [ConnectionError("broker unreachable")] * len(items)
 
-    monkeypatch.setattr(bus, "publish", broker_down)
+    monkeypatch.setattr(bus, "publish_many", broker_down)
     message = committed(ThingHappened(thing_id=7))
     message.refresh_from_db()
     assert message.sent_at is None and message.send_attempts == 1
@@ -245,26 +243,28 @@ def test_a_retry_that_cannot_be_stored_keeps_the_message_instead_of_dropping_it(
     assert Effect.objects.filter(handler="record", thing_id=41).count() == 1
 
 
-@pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="Kombu's Redis transport")
-def test_a_message_arriving_while_the_consumer_stops_goes_back_to_its_queue(bus, own_queue):
-    from commerce_core.events.worker import EventConsumer
+def test_messages_a_killed_worker_took_and_never_acknowledged_are_handled_after_it(bus, own_queue):
+    """A worker killed at any instant: what it had taken comes back to the next one."""
+    first = Envelope.wrap(ThingHappened(thing_id=42), source="test").to_dict()
+    second = Envelope.wrap(ThingHappened(thing_id=43), source="test").to_dict()
+    put_on_the_bus(bus, first)
+    put_on_the_bus(bus, second)
+    crashed = bus.consumer(own_queue)
+    taken = crashed.fetch(wait=1.0, limit=10)
+    assert {delivery.body["id"] for delivery in taken} == {first["id"], second["id"]}
+    # The process dies here: no acknowledgement, no goodbye to the broker.
+    if bus.options.is_amqp:
+        crashed.connection.transport.close_connection(crashed.connection.connection)
 
-    envelope = Envelope.wrap(ThingHappened(thing_id=42), source="test").to_dict()
-    consumer = EventConsumer(bus, own_queue, batch_size=10, batch_gap=0.002)
-    consumer.IDLE_WAIT_SECONDS = 0.2  # shorter than Redis's BRPOP: one stays in flight
-    collect = consumer._collect
+    from commerce_core.events.worker import EventWorker
 
-    def collect_then_stop(conn):
-        collect(conn)
-        if not consumer._stop.is_set():
-            put_on_the_bus(bus, envelope)  # answers the BRPOP in flight
-            time.sleep(0.05)
-            consumer._stop.set()
-
-    consumer._collect = collect_then_stop
-    consumer.start()
-    consumer._thread.join(timeout=10)  # it stops by itself, right after the send
-    assert queued_event_ids(bus, own_queue) == [envelope["id"]]
+    events = EventWorker(broker=bus)
+    events.start()
+    try:
+        wait_for(lambda: Effect.objects.filter(handler="record", thing_id__in=[42, 43]).count() == 2, timeout=15)
+    finally:
+        events.stop()
+    assert bus.depth(own_queue) == 0
 
 
 # --- retries and dead letters ------------------------------------------------------------
@@ -367,10 +367,10 @@ def test_the_heartbeat_reports_an_outbox_that_stopped_draining(bus, monkeypatch,
 
     settings.COMMERCE_EVENTS = {**settings.COMMERCE_EVENTS, "OUTBOX_ALARM_SECONDS": 0.0}
 
-    def broker_down(envelope, queues):
-        raise ConnectionError("broker unreachable")
+    def broker_down(items):
+        return [ConnectionError("broker unreachable")] * len(items)
 
-    monkeypatch.setattr(bus, "publish", broker_down)
+    monkeypatch.setattr(bus, "publish_many", broker_down)
     committed(ThingHappened(thing_id=70))
     events = EventWorker(broker=bus)
     events.housekeeping.tick()

@@ -23,7 +23,8 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from .broker import Broker, default_broker
+from .broker import default_broker
+from .broker_base import Broker, Delivery, QueueConsumer
 from .checks import check_subscriptions
 from .delivery import Received, record_batch, run_due_retries
 from .heartbeat import TTL_SECONDS, WorkerStatus, heartbeat_key
@@ -42,6 +43,8 @@ class EventConsumer:
 
     #: How long one wait for the next message lasts before the loop looks up again.
     IDLE_WAIT_SECONDS = 1.0
+    #: How often messages another worker left unacknowledged are looked for.
+    RECLAIM_EVERY_SECONDS = 30.0
 
     def __init__(self, broker: Broker, queue: str, *, batch_size: int, batch_gap: float):
         self.broker = broker
@@ -50,7 +53,6 @@ class EventConsumer:
         self.batch_gap = batch_gap
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._received: list = []
         #: Why the last batch could not be recorded, while it cannot (None when fine).
         self.recording_error: str | None = None
         #: Since when the consumer has had no broker connection (None while connected).
@@ -69,57 +71,36 @@ class EventConsumer:
     def _run(self) -> None:
         delay = 0.5
         while not self._stop.is_set():
-            conn = self.broker.connection()
+            consumer = None
             try:
-                conn.ensure_connection(max_retries=1)
-                consumer = self.broker.consumer(conn, self.queue, prefetch=self.batch_size, on_message=self._take)
-                consumer.consume()
+                consumer = self.broker.consumer(self.queue)
                 self.disconnected_since, delay = None, 0.5
+                reclaimed_at = 0.0
                 while not self._stop.is_set():
-                    self._collect(conn)
-                    if self._received:
-                        batch, self._received = self._received, []
-                        self._process(batch, conn)
+                    if time.monotonic() - reclaimed_at >= self.RECLAIM_EVERY_SECONDS:
+                        reclaimed_at = time.monotonic()
+                        self._process(consumer.reclaim(), consumer)
+                    deliveries = consumer.fetch(wait=self.IDLE_WAIT_SECONDS, limit=self.batch_size, gap=self.batch_gap)
+                    self._process(deliveries, consumer)
             except Exception as exc:  # the broker went away (or never came): try again
                 if self.disconnected_since is None:
                     self.disconnected_since = time.time()
                 logger.warning(
                     "event consumer of %s lost the broker (%s); reconnecting in %.1fs", self.queue, exc, delay
                 )
-                self._received = []  # unacknowledged: the broker delivers them again
                 self._stop.wait(delay)
                 delay = min(delay * 2, 10.0)
             finally:
-                # Not cancelling the consumer first matters: closing its channel reads a
-                # message still in flight (Redis BRPOP) into the consumer, and then puts
-                # every unacknowledged message back in the queue. Cancelled first, Kombu
-                # would try to requeue that in-flight message itself, and can lose it.
-                try:
-                    conn.release()
-                except Exception:  # closing a broken connection may fail; it is gone either way
-                    pass
+                # Unacknowledged messages go back (RabbitMQ) or stay pending for this
+                # consumer's next start (Redis): never lost.
+                if consumer is not None:
+                    consumer.close()
                 connection.close()
 
-    def _take(self, message) -> None:
-        self._received.append(message)
-
-    def _collect(self, conn) -> None:
-        """Wait a while (IDLE_WAIT_SECONDS) for a message, then take those that follow closely
-        (each within `batch_gap`), up to a batch."""
-        try:
-            conn.drain_events(timeout=self.IDLE_WAIT_SECONDS)
-        except TimeoutError:
-            if self.broker.options.is_amqp:
-                conn.heartbeat_check()
+    def _process(self, deliveries: list[Delivery], consumer: QueueConsumer) -> None:
+        if not deliveries:
             return
-        while len(self._received) < self.batch_size:
-            try:
-                conn.drain_events(timeout=self.batch_gap)
-            except TimeoutError:
-                return
-
-    def _process(self, messages: list, conn) -> None:
-        batch = [Received.parse(_body_of(message), message) for message in messages]
+        batch = [Received.parse(delivery.body, delivery) for delivery in deliveries]
         delay = 0.5
         while True:
             try:
@@ -133,12 +114,10 @@ class EventConsumer:
                 connection.close()
                 if self._stop.wait(delay):
                     return  # stopping: unacknowledged, the messages are delivered again
-                if self.broker.options.is_amqp:
-                    conn.heartbeat_check()
+                consumer.keep_alive()
                 delay = min(delay * 2, 30.0)
         self.recording_error = None
-        for message in messages:
-            message.ack()
+        consumer.ack(deliveries)
 
     def problems(self) -> list[str]:
         found = []
@@ -147,14 +126,6 @@ class EventConsumer:
         if self.disconnected_since is not None and time.time() - self.disconnected_since > 10:
             found.append(f"no broker connection for {time.time() - self.disconnected_since:.0f}s")
         return found
-
-
-def _body_of(message):
-    try:
-        return message.decode()
-    except Exception:  # not JSON, or not even text: parked as malformed with what arrived
-        raw = message.body
-        return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
 
 
 class Housekeeping:

@@ -3,6 +3,7 @@
 Grouped by concern. Values that differ per deployment come from `env`.
 """
 
+import socket
 from datetime import timedelta
 
 from .env import DEV_GATEWAY_SECRET, DEV_JWT_SECRET, DEV_SECRET_KEY, database_url, env, redis_url
@@ -136,8 +137,13 @@ COMMERCE_EVENTS = {
     "MAX_RETRIES": env.int("EVENT_MAX_RETRIES", default=9),
     "RETRY_BACKOFF_SECONDS": env.float("EVENT_RETRY_BACKOFF", default=2.0),
     "RETRY_BACKOFF_MAX_SECONDS": env.float("EVENT_RETRY_BACKOFF_MAX", default=300.0),
-    # A message delivered but not acknowledged this long goes back to its queue (Redis).
+    # A message a worker took and did not acknowledge this long is taken over by
+    # another worker (Redis; RabbitMQ hands it over as soon as the worker is gone).
     "VISIBILITY_TIMEOUT_SECONDS": env.float("EVENT_VISIBILITY_TIMEOUT", default=300.0),
+    # The worker's name among its queue's consumers (Redis): a worker restarted under
+    # the same name takes back at once what it had not acknowledged. One per host by
+    # default; set it per process when several workers of a service share a host.
+    "CONSUMER_NAME": env.str("EVENT_CONSUMER_NAME", default=socket.gethostname()),
     # RabbitMQ: declare queues as quorum queues (replicated, durable).
     "QUORUM_QUEUES": env.bool("EVENT_QUORUM_QUEUES", default=True),
     # The consumer records up to BATCH_SIZE deliveries in one transaction, taking
