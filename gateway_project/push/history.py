@@ -37,7 +37,7 @@ import redis
 
 from commerce_core.events.envelope import Envelope
 
-from .audiences import is_private, recipient_of
+from .audiences import is_private, pushable_events, recipient_of
 from .conf import PushSettings, push_settings
 from .streams import Keys, Offset, parse_entry_id
 
@@ -128,9 +128,11 @@ def sync_client(config: PushSettings) -> redis.Redis:
 
 def record(envelope: Envelope, *, config: PushSettings | None = None) -> str | None:
     """Append a pushable event to its history (once per event id); returns its offset,
-    or None for an event no client may see (a private one without a recipient)."""
+    or None for an event no client may see (internal, or private without a recipient)."""
     config = config or push_settings()
     keys = Keys(config.key_prefix)
+    if envelope.type not in pushable_events():
+        return None
     user_id = recipient_of(envelope)
     if user_id is None and is_private(envelope.type):
         return None
