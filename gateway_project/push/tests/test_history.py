@@ -68,7 +68,9 @@ def test_history_keeps_the_last_events_even_when_they_are_old(push_config, store
     push_config.PUSH = {**push_config.PUSH, "HISTORY_EVENTS": 5, "HISTORY_SECONDS": 0}
     offsets = [history.record(Envelope.wrap(product_created(), source="c")) for _ in range(12)]
     stream = _keys().public("catalog.product.created")
-    assert [f"{Offset.parse(o).epoch}:{i}" for o, (i, _) in zip(offsets[-5:], store.xrange(stream))] == offsets[-5:]
+    assert [
+        f"{Offset.parse(o).epoch}:{i}" for o, (i, _) in zip(offsets[-5:], store.xrange(stream), strict=True)
+    ] == offsets[-5:]
     assert store.xlen(stream) == 5
     assert store.get(Keys.trimmed(stream)) == Offset.parse(offsets[-6]).entry_id
 
