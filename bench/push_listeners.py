@@ -11,7 +11,7 @@ it, and on a 2-core machine that would measure the load generator, not the gatew
 Protocol with the parent (one JSON object per line):
   parent → `{"open": {"url", "kind", "count", "events", "token"?}}`   (host:port, ws|sio)
   child  → `{"opened": n, "subscribe_ms": [...], "failed": k}`
-  parent → `{"report": true}`  child → `{"events": {id: [first, last, receipts]}, "duplicates": d,
+  parent → `{"report": true}`  child → `{"events": {product id: [first, last, receipts]}, "duplicates": d,
             "closed": c}`  (receive times are time.monotonic(), comparable across processes)
   parent → `{"rss": true}`     child → `{"rss_kb": ...}`
   parent → `{"exit": true}`
@@ -137,9 +137,15 @@ class Listener(asyncio.Protocol):
             self.stats.duplicates += 1
             return
         self.seen.add(event_id)
-        record = self.stats.events.get(event_id)
+        # Events are told apart by the product they announce (the publisher knows it).
+        at = text.find('"product_id":') + 13
+        end = at
+        while text[end].isdigit():
+            end += 1
+        key = text[at:end] if end > at else event_id
+        record = self.stats.events.get(key)
         if record is None:
-            self.stats.events[event_id] = [now, now, 1]
+            self.stats.events[key] = [now, now, 1]
         else:
             record[1] = now
             record[2] += 1
