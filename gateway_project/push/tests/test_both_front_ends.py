@@ -238,3 +238,12 @@ async def test_unsubscribing_stops_delivery(open_client):
     publish(product_created())
     with pytest.raises(TimeoutError):
         await client.next_event(timeout=0.3)
+
+
+async def test_pushed_frames_are_written_straight_to_the_socket_under_uvicorn(open_client):
+    from push.hub import get_hub
+
+    await open_client()
+    hub = await get_hub()
+    [connection] = hub.connections
+    assert connection.outbox._write_direct is not None  # push/wire.py recognised the server
