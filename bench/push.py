@@ -32,7 +32,7 @@ import httpx
 from devtools.platform import Platform
 from devtools.redis_server import EmbeddedRedis
 
-from .harness import REPO_ROOT, BenchError, Table, note, percentile, verdict
+from .harness import REPO_ROOT, BenchError, Table, group_cpu_seconds, note, percentile, verdict
 
 PORT_OFFSET = 21_000  # gateway 29000, services 29001-29005
 SECOND_GATEWAY_PORT = 29_010
@@ -116,13 +116,23 @@ class Publisher:
         return str(response.json()["id"]), started
 
 
-def _publish_and_collect(publisher: Publisher, groups: list[Listeners], sockets: int, options: Options) -> dict:
+def _publish_and_collect(
+    publisher: Publisher, groups: list[Listeners], sockets: int, options: Options, gateway_pids: list[int] = ()
+) -> dict:
     sent = {}
+    cpu_before = sum(group_cpu_seconds(pid) for pid in gateway_pids)
+    idle_before = time.monotonic()
+    time.sleep(1.0)  # the gateway's CPU while idle, to subtract
+    idle_cpu = sum(group_cpu_seconds(pid) for pid in gateway_pids) - cpu_before
+    idle_rate = idle_cpu / (time.monotonic() - idle_before)
+    cpu_before, started_all = sum(group_cpu_seconds(pid) for pid in gateway_pids), time.monotonic()
     for _ in range(options.events):
         product, started = publisher.create()
         sent[product] = started
         time.sleep(options.interval)
     time.sleep(2.0)
+    busy_cpu = sum(group_cpu_seconds(pid) for pid in gateway_pids) - cpu_before
+    busy_cpu -= idle_rate * (time.monotonic() - started_all)
     merged, duplicates, closed = {}, 0, 0
     for group in groups:
         report = group.ask({"report": True})
@@ -144,6 +154,8 @@ def _publish_and_collect(publisher: Publisher, groups: list[Listeners], sockets:
         "lost": sockets * len(sent) - received,
         "duplicates": duplicates,
         "closed": closed,
+        # Gateway CPU per frame written, above its idle CPU (includes the POST it proxies).
+        "cpu_us_per_frame": busy_cpu * 1e6 / (sockets * len(sent)) if gateway_pids else None,
     }
 
 
@@ -173,6 +185,8 @@ def _latency_rows(table: Table, label: str, result: dict, *, p50_target: float |
     table.row(
         f"{label}: publish → last socket, p50 / p99", f"{p50:.0f} / {p99:.0f} ms", target=f"{target} — {verdict(ok)}"
     )
+    if result.get("cpu_us_per_frame") is not None:
+        table.row(f"{label}: gateway CPU per frame written", f"{result['cpu_us_per_frame']:.1f} µs")
     lost_ok = result["lost"] == 0 and result["duplicates"] == 0
     table.row(
         f"{label}: events lost / duplicated",
@@ -227,7 +241,7 @@ def run(options: Options) -> Table:
                     answer = groups[0].open(gateway, kinds, sockets)
                     if answer["failed"]:
                         raise BenchError(f"{answer['failed']} sockets could not subscribe")
-                    result = _publish_and_collect(publisher, groups, sockets, options)
+                    result = _publish_and_collect(publisher, groups, sockets, options, [gateway_pid])
                     label = f"1,000 {'WebSocket' if kinds == 'ws' else 'Socket.IO'} sockets"
                     _latency_rows(table, label, result, p50_target=30, p99_target=100)
                     groups[0].close()
@@ -235,7 +249,7 @@ def run(options: Options) -> Table:
                 note("5,000 sockets, half of each kind")
                 groups = [Listeners() for _ in range(2)]
                 subscribe_times = _open(groups, gateway, 5_000)
-                result = _publish_and_collect(publisher, groups, 5_000, options)
+                result = _publish_and_collect(publisher, groups, 5_000, options, [gateway_pid])
                 _latency_rows(table, "5,000 sockets", result, p50_target=None, p99_target=300)
                 slowest = max(subscribe_times) / 1000
                 p50, p99 = percentile(subscribe_times, 50), percentile(subscribe_times, 99)
