@@ -37,7 +37,13 @@ def _checkout(args):
     )
 
 
-BENCHMARKS = {"gateway": _gateway, "bus": _bus, "checkout": _checkout}
+def _push(args):
+    from . import push
+
+    return push.run(push.Options(events=args.push_events))
+
+
+BENCHMARKS = {"gateway": _gateway, "bus": _bus, "checkout": _checkout, "push": _push}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     checkout = parser.add_argument_group("checkout")
     checkout.add_argument("--orders", type=int, default=200, help="orders of the latency run (default 200)")
     checkout.add_argument("--products", type=int, default=1000, help="catalog size for the list run (default 1000)")
+    push = parser.add_argument_group("push")
+    push.add_argument("--push-events", type=int, default=40, help="products created per push row (default 40)")
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
