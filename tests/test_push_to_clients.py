@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 import socketio
-from journeys import (
+
+from devtools.journeys import (
     EventSocket,
     add_to_cart,
     create_product,

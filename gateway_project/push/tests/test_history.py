@@ -9,7 +9,7 @@ from commerce_core.events.contracts import Audience, registered_contracts
 from commerce_core.events.contracts.auth import UserUpdated
 from commerce_core.events.contracts.orders import OrderPlaced
 from commerce_core.events.envelope import Envelope
-from commerce_core.events.handlers import subscribed_event_types
+from commerce_core.events.registry import subscribed_event_types
 from push import history
 from push.conf import push_settings
 from push.streams import Keys, Offset
