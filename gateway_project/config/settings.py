@@ -74,6 +74,22 @@ PUSH = {
     "DEACTIVATED_SECONDS": int(ACCESS_TOKEN_LIFETIME.total_seconds()) + 60,
 }
 
+# The Channels layer carries control orders to every gateway process (push/control.py):
+# one channel per process, never one message per listener and event.
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            # redis-py's default 5 s read timeout equals channels-redis's blocking
+            # receive (BZPOPMIN): reads must be allowed to outlast it.
+            "hosts": [{"address": PUSH["REDIS_URL"], "socket_timeout": 15}],
+            # A member is forgotten after this long unless it joins again; each process
+            # renews its membership every hour (push/hub.py).
+            "group_expiry": 24 * 3600,
+        },
+    },
+}
+
 # --- API documentation ----------------------------------------------------------------
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,

@@ -3,7 +3,7 @@ event to this process's sockets that may see it.
 
 One hub per event loop (`get_hub()`), one reader task per hub:
 
-    XREAD BLOCK 5000 STREAMS h:<each public event> feed control  <last ids>
+    XREAD BLOCK 5000 STREAMS h:<each public event> feed  <last ids>
 
 from the last entry id it read, so a lost Redis connection is resumed where it
 stopped and nothing published meanwhile is skipped. Each event is encoded once per
@@ -17,8 +17,10 @@ Who listens is indexed, so delivering is a lookup, never a filter:
   subscribed to it. A private event is looked up by its recipient, so it has no
   path to anyone else's socket.
 
-Control entries (`control` stream) close a deactivated user's sockets on every
-gateway process. When a stream's epoch changes under a live socket (Redis lost its
+Control orders (control.py) arrive on this process's channel of the Channels layer
+and close a deactivated user's sockets; a sweep of the inactive markers of the
+connected users, every `SWEEP_SECONDS`, closes them should an order be lost. When
+a stream's epoch changes under a live socket (Redis lost its
 data), or trimming overtook this reader while it was disconnected, the sockets of
 that stream are closed with 1012: they reconnect, recover from their offsets and
 learn `recovered: false`.
@@ -31,7 +33,9 @@ import logging
 import weakref
 
 import redis.asyncio as aioredis
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 
+from . import control
 from .audiences import public_events
 from .conf import PushSettings, push_settings
 from .connections import HISTORY_LOST, USER_DEACTIVATED, Connection
@@ -43,6 +47,11 @@ logger = logging.getLogger(__name__)
 READ_BLOCK_MS = 5000
 READ_COUNT = 500
 RETRY_SECONDS = (0.1, 0.2, 0.5, 1.0, 2.0)
+#: How often the inactive markers of connected users are checked.
+SWEEP_SECONDS = 5.0
+#: How often this process renews its membership of the control group (channels-redis
+#: forgets members after `group_expiry`, whether or not they still listen).
+REJOIN_SECONDS = 3600.0
 
 
 class Hub:
@@ -65,6 +74,10 @@ class Hub:
         self._epochs: dict[str, str] = {}
         self._ready: asyncio.Future | None = None
         self._task: asyncio.Task | None = None
+        self._control_tasks: list[asyncio.Task] = []
+        self._control_channel: str | None = None
+        self._control_joined: asyncio.Future | None = None
+        self._layer = None
 
     # --- life cycle -------------------------------------------------------------------
     async def ready(self) -> None:
@@ -72,14 +85,24 @@ class Hub:
         anything published after that reaches the sockets subscribed by then."""
         if self._task is None:
             self._ready = asyncio.get_running_loop().create_future()
+            self._control_joined = asyncio.get_running_loop().create_future()
             self._task = asyncio.ensure_future(self._run())
+            self._control_tasks = [
+                asyncio.ensure_future(self._listen_for_orders()),
+                asyncio.ensure_future(self._sweep()),
+            ]
         await asyncio.shield(self._ready)
+        # Orders sent before this process joined the control group would be lost to it.
+        await asyncio.shield(self._control_joined)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in [self._task, *self._control_tasks]:
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._task, self._control_tasks = None, []
+        if self._layer is not None:
+            await self._layer.close_pools()
         await self.redis.aclose()
         await self._reader_redis.aclose()
 
@@ -165,7 +188,7 @@ class Hub:
                         logger.exception("push: could not dispatch %s %s", key, entry_id)
 
     def _stream_keys(self) -> list[str]:
-        return [*self._public_streams, self.keys.feed, self.keys.control]
+        return [*self._public_streams, self.keys.feed]
 
     async def _start_positions(self) -> None:
         """Start after the newest entry of each stream (0-0 when it does not exist yet)."""
@@ -178,7 +201,7 @@ class Hub:
 
     async def _check_continuity(self) -> None:
         """After a lost connection: was anything trimmed that this reader never read?"""
-        keys = [key for key in self._stream_keys() if key != self.keys.control]
+        keys = self._stream_keys()
         pipe = self.redis.pipeline(transaction=False)
         for key in keys:
             pipe.get(Keys.trimmed(key))
@@ -205,7 +228,6 @@ class Hub:
             offset = fields["o"]
             position = parse_entry_id(offset.partition(":")[2])
         else:
-            self._control(fields)
             return
         frames = event_frames(name, fields["i"], fields["d"], offset)
         for connection in tuple(listeners):
@@ -228,11 +250,59 @@ class Hub:
         for connection in affected:
             connection.close(HISTORY_LOST, "history lost")
 
-    def _control(self, fields: dict) -> None:
-        if fields.get("kind") == "user_deactivated":
-            user_id = int(fields["user"])
-            for connection in tuple(self._by_user.get(user_id, ())):
-                connection.close(USER_DEACTIVATED, "user deactivated")
+    # --- control ------------------------------------------------------------------------
+    def _close_user(self, user_id: int) -> None:
+        for connection in tuple(self._by_user.get(user_id, ())):
+            connection.close(USER_DEACTIVATED, "user deactivated")
+
+    async def _listen_for_orders(self) -> None:
+        """This process's channel in the control group, and the orders it receives.
+
+        The hub has a layer of its own: channels-redis keeps one receive lock per layer
+        instance, and a hub of an event loop that is gone (tests run one per loop)
+        must not hold up this one's receive."""
+        layer = self._layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        attempt = 0
+        while True:
+            try:
+                if self._control_channel is None:
+                    self._control_channel = await layer.new_channel("push-control")
+                    await layer.group_add(control.control_group(self.config), self._control_channel)
+                    if not self._control_joined.done():
+                        self._control_joined.set_result(None)
+                message = await layer.receive(self._control_channel)
+                attempt = 0
+            except Exception as exc:  # whatever it is, the sweep covers while this retries
+                logger.warning("push: the control channel failed (%s); the sweep covers meanwhile", exc)
+                await asyncio.sleep(RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)])
+                attempt += 1
+                continue
+            if message.get("type") == control.USER_DEACTIVATED:
+                self._close_user(int(message["user_id"]))
+
+    async def _sweep(self) -> None:
+        """Close the sockets of users marked inactive (the safety net of lost orders),
+        and renew this process's membership of the control group now and then."""
+        rejoined = asyncio.get_running_loop().time()
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                if self._control_channel and asyncio.get_running_loop().time() - rejoined >= REJOIN_SECONDS:
+                    await self._layer.group_add(control.control_group(self.config), self._control_channel)
+                    rejoined = asyncio.get_running_loop().time()
+                users = list(self._by_user)
+                if not users:
+                    continue
+                pipe = self.redis.pipeline(transaction=False)
+                for user_id in users:
+                    pipe.exists(self.keys.inactive(user_id))
+                marked = await pipe.execute()
+            except (aioredis.RedisError, OSError) as exc:
+                logger.warning("push: sweeping inactive users failed (%s)", exc)
+                continue
+            for user_id, inactive in zip(users, marked, strict=True):
+                if inactive:
+                    self._close_user(user_id)
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

@@ -8,7 +8,6 @@ Keys (all under the configured prefix, `push:` by default):
 - `feed`: every private event once more, tagged with its user; what every gateway
   process reads to fan private events out live (per-user streams are too many to
   read).
-- `control`: orders for every gateway process (close a deactivated user's sockets).
 - `<stream>:epoch`: a random value set (NX) when the stream is first written;
   `<stream>:trimmed`: the id of the newest entry trimming has removed.
 - `seen:<event id>`: where an event was recorded, so a redelivery records nothing.
@@ -40,10 +39,6 @@ class Keys:
     @property
     def feed(self) -> str:
         return f"{self.prefix}feed"
-
-    @property
-    def control(self) -> str:
-        return f"{self.prefix}control"
 
     @staticmethod
     def epoch(stream: str) -> str:

@@ -7,6 +7,7 @@ import pytest
 import socketio
 
 from push import control
+from push.conf import push_settings
 
 from .conftest import cart_updated, product_created, publish
 
@@ -224,6 +225,26 @@ async def test_deactivating_a_user_closes_their_sockets_and_refuses_their_tokens
         await open_client(access_token(9))
     publish(cart_updated(10))
     assert (await bystander.next_event())[1]["user_id"] == 10
+
+
+async def test_a_deactivation_whose_order_was_lost_still_closes_the_users_sockets(
+    open_client, access_token, gateway, push_config
+):
+    from push.history import sync_client
+    from push.hub import SWEEP_SECONDS
+    from push.streams import Keys
+
+    client = await open_client(access_token(11))
+    await client.subscribe("cart.updated")
+    # Marked inactive, as the worker does, but the order to every gateway process never came.
+    config = push_settings()
+    sync_client(config).set(Keys(config.key_prefix).inactive(11), "1", ex=60)
+
+    if open_client.kind == "websocket":
+        assert await client.closed(timeout=SWEEP_SECONDS + 3) == 4403
+    else:
+        await asyncio.wait_for(client.disconnected.wait(), SWEEP_SECONDS + 3)
+        assert client.closing == [{"code": 4403, "reason": "user deactivated"}]
 
 
 async def test_unsubscribing_stops_delivery(open_client):
