@@ -1,6 +1,7 @@
 """A minimal project for testing the shared library against real Redis and a real
-database: the shared defaults, the library's optional apps (`customers`) and one app
-(`busapp`) with test-only event types.
+database: the shared defaults, the library's optional apps (`customers`), one app
+(`busapp`) with test-only event types and one (`inputapp`) with a small API over
+columns of every kind.
 
 Redis: `REDIS_URL` (tests create and delete only their own queues and bindings,
 named after this run), else the local default."""
@@ -14,7 +15,7 @@ from commerce_core.settings.env import LOCAL_STATE_DIR
 # Queue names carry the pid so that runs sharing a Redis never consume each other's messages.
 SERVICE_NAME = f"bustest{os.getpid()}"
 ROOT_URLCONF = "tests.urls"
-INSTALLED_APPS = [*INSTALLED_APPS, "commerce_core.customers", "tests.busapp"]
+INSTALLED_APPS = [*INSTALLED_APPS, "commerce_core.customers", "tests.busapp", "tests.inputapp"]
 DATABASES = build_databases("bustest")
 COMMERCE_EVENTS = {**COMMERCE_EVENTS, "MAX_RETRIES": 2, "RETRY_BACKOFF_SECONDS": 0.05, "RELAY_INTERVAL_SECONDS": 0.2}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

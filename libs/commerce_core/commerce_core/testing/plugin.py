@@ -10,6 +10,8 @@ Fixtures:
   (inbox, retries accounting, dead letters), without a broker.
 - `catalog_product`: announce a product the way the catalog does (through
   `deliver`); returns its id.
+- `openapi_document`: the project's OpenAPI document, as `GET /api/<prefix>/schema/`
+  serves it (audit its inputs with `openapi_audit.unbounded_inputs`).
 """
 
 import itertools
@@ -24,6 +26,13 @@ _ids = itertools.count(10_000)
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def openapi_document():
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
 
 
 @pytest.fixture
