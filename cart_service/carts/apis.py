@@ -8,7 +8,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from commerce_core.web.fields import ColumnIntegerField, IdField
+
 from . import selectors, services
+from .models import CartItem
 
 
 class CartLineOutputSerializer(serializers.Serializer):
@@ -23,12 +26,12 @@ class CartOutputSerializer(serializers.Serializer):
 
 
 class CartItemAddInputSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField(min_value=1)
-    quantity = serializers.IntegerField(min_value=1, max_value=2_147_483_647, default=1)
+    product_id = IdField()
+    quantity = ColumnIntegerField(CartItem, "quantity", min_value=1, default=1)
 
 
 class CartItemUpdateInputSerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
+    quantity = ColumnIntegerField(CartItem, "quantity", min_value=1)
 
 
 class CartApi(APIView):

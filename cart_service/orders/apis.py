@@ -1,7 +1,6 @@
 """Thin HTTP layer of checkout and orders: validate input, call a service or selector,
 serialize output. Every endpoint is about the caller's own orders."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -85,7 +84,7 @@ class CheckoutApi(APIView):
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_KEY_HEADER,
-                OpenApiTypes.STR,
+                {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
                 OpenApiParameter.HEADER,
                 description="Any printable string up to 255 characters, unique per checkout attempt (say a UUID).",
             )

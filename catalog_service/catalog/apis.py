@@ -1,16 +1,17 @@
 """Thin HTTP layer: validate input, call a service or selector, serialize output."""
 
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
-from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
 from commerce_core.identity.permissions import IsStaffOrReadOnly
+from commerce_core.web.fields import TEXT_MAX_LENGTH, ColumnIntegerField, RelatedIdField
+from commerce_core.web.filters import DjangoFilterBackend, OrderingFilter, SearchFilter
+from commerce_core.web.openapi import error_response
 
 from . import selectors, services
-from .filters import ProductFilter, StableOrderingFilter
+from .filters import ProductFilter
 from .models import Category, Product
 
 # --- products -----------------------------------------------------------------------------
@@ -36,10 +37,10 @@ class ProductOutputSerializer(serializers.ModelSerializer):
 
 class ProductInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH)
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
-    stock = serializers.IntegerField(min_value=0, max_value=2_147_483_647, default=0)
-    category = serializers.PrimaryKeyRelatedField(
+    stock = ColumnIntegerField(Product, "stock", default=0)
+    category = RelatedIdField(
         queryset=Category.objects.all(),
         allow_null=True,
         required=False,
@@ -60,7 +61,7 @@ class ProductInputSerializer(serializers.Serializer):
 class ProductListCreateApi(generics.ListAPIView):
     permission_classes = [IsStaffOrReadOnly]
     serializer_class = ProductOutputSerializer
-    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+    filter_backends = [DjangoFilterBackend, SearchFilter, OrderingFilter]
     filterset_class = ProductFilter
     search_fields = ["name", "description", "category__name"]
     ordering_fields = ["price", "name", "id", "created_at", "rating_avg"]
@@ -117,7 +118,7 @@ class CategoryInputSerializer(serializers.Serializer):
     slug = serializers.SlugField(
         max_length=100, required=False, allow_blank=True, help_text="Defaults to the slugified name."
     )
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
 @extend_schema_view(get=extend_schema(description="Every category, by name, paginated."))
@@ -158,7 +159,10 @@ class CategoryDetailApi(generics.GenericAPIView):
         category = services.category_update(category_id=pk, **data.validated_data)
         return Response(CategoryOutputSerializer(category).data)
 
-    @extend_schema(responses={204: None}, description="Staff only; a 409 while products are still in the category.")
+    @extend_schema(
+        responses={204: None, 409: error_response("The category still holds products (`category_not_empty`).")},
+        description="Staff only; a 409 while products are still in the category.",
+    )
     def delete(self, request, pk: int):
         get_object_or_404(Category, pk=pk)
         services.category_delete(category_id=pk)
