@@ -6,7 +6,7 @@ for. The default authentication stays on the public views too, because it is wha
 makes DRF answer a failed sign-in with 401 rather than 403."""
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -52,6 +52,13 @@ class RegisterApi(APIView):
         operation_id="auth_register",
         auth=[],
         request=RegisterInputSerializer,
+        examples=[
+            OpenApiExample(
+                "Ada",
+                value={"username": "ada", "email": "ada@example.com", "password": "correct-horse-battery-staple"},
+                request_only=True,
+            )
+        ],
         responses={
             201: RegisterOutputSerializer,
             400: error_response("Missing, malformed, taken or weak input, with field errors."),
@@ -72,9 +79,14 @@ class TokenObtainApi(APIView):
         operation_id="auth_token_obtain",
         auth=[],
         request=tokens.TokenObtainPairSerializer,
+        examples=[
+            OpenApiExample(
+                "Ada", value={"username": "ada", "password": "correct-horse-battery-staple"}, request_only=True
+            )
+        ],
         responses={
             200: TokenPairOutputSerializer,
-            400: error_response("Missing fields."),
+            400: error_response("Missing or overlong fields, or a body that is not JSON."),
             401: error_response("Wrong credentials or an inactive user."),
         },
     )
@@ -94,7 +106,7 @@ class TokenRefreshApi(APIView):
         request=tokens.TokenRefreshSerializer,
         responses={
             200: AccessTokenOutputSerializer,
-            400: error_response("Missing fields."),
+            400: error_response("Missing or overlong fields, or a body that is not JSON."),
             401: error_response("An invalid or expired refresh token, or its user is inactive."),
         },
     )

@@ -1,7 +1,7 @@
 """Thin HTTP layer: validate input, call a service or selector, serialize output."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
@@ -54,7 +54,8 @@ class ProductInputSerializer(serializers.Serializer):
         description=(
             "The shop's active products, paginated. `?category=` takes a category id or slug, "
             "`?search=` looks in the name, the description and the category name, `?ordering=` "
-            "takes `price`, `name`, `created_at` or `rating_avg`, each reversed with a leading `-`."
+            "takes `price`, `name`, `created_at` or `rating_avg`, each reversed with a leading `-` "
+            "(anything else is a 400)."
         )
     )
 )
@@ -69,7 +70,18 @@ class ProductListCreateApi(generics.ListAPIView):
     def get_queryset(self):
         return selectors.product_list()
 
-    @extend_schema(request=ProductInputSerializer, responses={201: ProductOutputSerializer}, description="Staff only.")
+    @extend_schema(
+        request=ProductInputSerializer,
+        responses={201: ProductOutputSerializer},
+        description="Staff only.",
+        examples=[
+            OpenApiExample(
+                "A mug",
+                value={"name": "Enamel mug", "description": "350 ml.", "price": "12.50", "stock": 10, "category": None},
+                request_only=True,
+            )
+        ],
+    )
     def post(self, request):
         data = ProductInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -89,7 +101,11 @@ class ProductDetailApi(generics.GenericAPIView):
     def get(self, request, pk: int):
         return Response(ProductOutputSerializer(get_object_or_404(Product, pk=pk)).data)
 
-    @extend_schema(request=ProductUpdateInputSerializer, responses={200: ProductOutputSerializer})
+    @extend_schema(
+        request=ProductUpdateInputSerializer,
+        responses={200: ProductOutputSerializer},
+        examples=[OpenApiExample("A new price and stock", value={"price": "11.00", "stock": 8}, request_only=True)],
+    )
     def patch(self, request, pk: int):
         get_object_or_404(Product, pk=pk)
         data = ProductUpdateInputSerializer(data=request.data, partial=True)
@@ -135,6 +151,7 @@ class CategoryListCreateApi(generics.ListAPIView):
         request=CategoryInputSerializer,
         responses={201: CategoryOutputSerializer},
         description="Staff only. The slug defaults to the slugified name.",
+        examples=[OpenApiExample("A shelf", value={"name": "Kitchen", "slug": "kitchen"}, request_only=True)],
     )
     def post(self, request):
         data = CategoryInputSerializer(data=request.data)

@@ -1,6 +1,6 @@
 """Thin HTTP layer: validate input, call a service or selector, serialize output."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
@@ -58,6 +58,11 @@ class ReviewListCreateApi(generics.ListAPIView):
         operation_id="reviews_create",
         summary="Review a product (once per customer and product)",
         request=ReviewInputSerializer,
+        examples=[
+            OpenApiExample(
+                "Five stars", value={"product_id": 1, "rating": 5, "comment": "Keeps tea hot."}, request_only=True
+            )
+        ],
         responses={
             201: ReviewOutputSerializer,
             409: error_response("The caller has already reviewed this product (`already_reviewed`)."),
