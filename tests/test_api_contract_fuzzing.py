@@ -33,6 +33,8 @@ from pathlib import Path
 
 from journeys import add_to_cart, create_product, http, log_in_as_operator, register_and_log_in
 
+from commerce_core.testing.openapi_audit import unbounded_inputs
+
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_SEED = 20261127
 #: Fuzzing cases per operation (the coverage phase adds its own, as many as the
@@ -86,6 +88,13 @@ def fuzz(platform, access_token: str, report_dir: Path, *options: str) -> None:
         + result.stdout[-20000:]
         + result.stderr[-5000:]
     )
+
+
+def test_every_input_in_the_platforms_document_is_bounded(platform):
+    with http(platform) as client:
+        document = client.get("/api/schema/").json()
+    assert "x-unavailable" not in document["info"], document["info"]
+    assert unbounded_inputs(document) == []
 
 
 def test_no_request_of_a_customer_gets_a_server_error_or_an_answer_that_breaks_the_schema(platform, tmp_path):

@@ -86,6 +86,8 @@ def test_a_body_that_is_not_json_is_a_415(staff):
         ("name", "nul\x00byte"),  # PostgreSQL cannot store it
         ("name", "\ud800"),  # a lone surrogate: no UTF-8 for it
         ("placed_at", "10000-01-01T00:00:00Z"),
+        ("placed_at", "9999-12-31T23:00:00-05:00"),  # no such moment in UTC
+        ("placed_at", "0001-01-01T00:00:00+01:00"),
         ("placed_at", "yesterday"),
     ],
 )

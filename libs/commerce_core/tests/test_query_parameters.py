@@ -1,8 +1,11 @@
 """Query parameters of lists: filters bounded by their columns, search, ordering and
 pages. A value that cannot mean anything is a 400 naming the parameter."""
 
+import django_filters
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
+from commerce_core.web.filters import DjangoFilterBackend
 from tests.inputapp.factories import make_item
 from tests.inputapp.models import Shelf
 
@@ -116,3 +119,16 @@ def test_a_page_past_the_last_is_a_404(api_client, items):
     response = api_client.get(ITEMS, {"page": 2**31 - 1})
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_view_whose_filterset_does_not_bound_its_filters_is_refused():
+    class UnboundedFilterSet(django_filters.FilterSet):
+        class Meta:
+            model = Shelf
+            fields = ["id"]
+
+    class View:
+        filterset_class = UnboundedFilterSet
+
+    with pytest.raises(ImproperlyConfigured):
+        DjangoFilterBackend().get_filterset_class(View(), Shelf.objects.all())

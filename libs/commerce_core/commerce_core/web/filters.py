@@ -186,6 +186,8 @@ class OrderingFilter(filters.OrderingFilter):
 
     def get_schema_operation_parameters(self, view):
         queryset = getattr(view, "queryset", None)
+        if queryset is None:  # DRF needs the model when the view lists no ordering_fields
+            queryset = view.get_queryset()
         allowed = self.orderable(queryset, view)
         return [
             {
