@@ -31,9 +31,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from journeys import add_to_cart, create_product, http, log_in_as_operator, register_and_log_in
-
 from commerce_core.testing.openapi_audit import unbounded_inputs
+from devtools.journeys import add_to_cart, create_product, http, log_in_as_operator, register_and_log_in
 
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_SEED = 20261127
