@@ -6,6 +6,8 @@ Grouped by concern. Values that differ per deployment come from `env`.
 import socket
 from datetime import timedelta
 
+from commerce_core.web.converters import PATH_CONVERTER_SCHEMAS
+
 from .env import DEV_GATEWAY_SECRET, DEV_JWT_SECRET, DEV_SECRET_KEY, database_url, env, redis_url
 
 # --- core -------------------------------------------------------------------------
@@ -30,6 +32,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "commerce_core.web",
     "commerce_core.events",
     "commerce_core.ops",
 ]
@@ -80,28 +83,33 @@ def build_databases(service: str) -> dict:
 
 
 # --- REST API ---------------------------------------------------------------------
+# Parsing, filters, pagination and the schema are the shared ones of commerce_core.web,
+# which bound every input to what the database stores and answer bad input with a
+# 400 in the one error shape (see that package's modules).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "commerce_core.identity.authentication.GatewayIdentityAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["commerce_core.web.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "commerce_core.web.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "commerce_core.web.filters.DjangoFilterBackend",
+        "commerce_core.web.filters.SearchFilter",
+        "commerce_core.web.filters.OrderingFilter",
     ],
     "EXCEPTION_HANDLER": "commerce_core.web.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "commerce_core.web.openapi.AutoSchema",
 }
 
 SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # `<id:pk>` in a URL is an integer from 1 to 2**63-1, and the document says so.
+    "PATH_CONVERTER_OVERRIDES": PATH_CONVERTER_SCHEMAS,
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
