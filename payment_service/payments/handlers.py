@@ -1,9 +1,14 @@
 """Events the payment service subscribes to: its steps of the checkout saga.
 
-Each handler runs once per event id, in one transaction with the inbox (the bus
-sees to that), and leaves every decision to services.py. An event about an order
-whose `order.placed` has not arrived yet raises `PaymentNotRecordedYet`, and the
-bus retries it with backoff."""
+Each handler runs once per event id (the bus sees to that) and leaves every decision
+to services.py. An event about an order whose `order.placed` has not arrived yet
+raises `PaymentNotRecordedYet`, and the bus retries it with backoff.
+
+The two steps that may call the provider are `atomic=False`: they run outside any
+transaction, because the call must not sit inside one (services.py commits the call
+as in flight before making it, and records the answer after). They are idempotent
+by more than the event id: the payment's status decides what is left to do.
+"""
 
 from commerce_core.events.api import Envelope, handles
 from commerce_core.events.contracts.inventory import StockRejected, StockReserved
@@ -19,7 +24,7 @@ def record_payment_of_placed_order(event: OrderPlaced, envelope: Envelope) -> No
     )
 
 
-@handles(StockReserved)
+@handles(StockReserved, atomic=False)
 def charge_order_with_reserved_stock(event: StockReserved, envelope: Envelope) -> None:
     services.payment_charge(order_id=event.order_id)
 
@@ -29,6 +34,6 @@ def cancel_payment_of_order_without_stock(event: StockRejected, envelope: Envelo
     services.payment_cancel(order_id=event.order_id, reason=f"stock rejected: {event.reason}")
 
 
-@handles(OrderCancelled)
+@handles(OrderCancelled, atomic=False)
 def give_back_payment_of_cancelled_order(event: OrderCancelled, envelope: Envelope) -> None:
     services.payment_settle_cancelled_order(order_id=event.order_id, reason=f"order cancelled: {event.reason}")

@@ -3,25 +3,55 @@
     order.placed    → a pending Payment is recorded (one per order)
     stock.reserved  → it is charged: succeeded (payment.succeeded) or failed (payment.failed)
     stock.rejected  → a pending one is cancelled, never charged
-    order.cancelled → a pending one is cancelled; a succeeded one is refunded (payment.refunded)
+    order.cancelled → a pending one is cancelled; a charged one is refunded (payment.refunded)
 
-Each function runs in one transaction with the events it publishes, and decides
-under a lock on the Payment row by its status. The inbox already runs a handler
-once per event id; the row lock and the status check are what make *different*
-events about one order (a redelivered copy with a new id, an admin refund racing
-a cancellation) charge or refund it at most once.
+The money moves at the provider, which no database transaction of ours can include.
+So every call to it is framed by transactions of its own, and a crash between any
+two lines leaves a record of where it stopped:
+
+1. the call is recorded *in flight* (`charging` or `refunding`, with the idempotency
+   key it carries) and committed;
+2. the provider is called, outside any transaction;
+3. its answer is recorded, with the event it causes, in one more transaction.
+
+A crash before 1 leaves the event unhandled, and the bus delivers it again. A crash
+after 1 leaves a payment in flight, which `payments_resolve_in_flight` (a periodic
+job of the worker) settles by asking the provider again with the same key: the
+provider answers what it did, or does it now, and never does it twice. Steps 1 and
+3 are `durable` atomic blocks, so that called inside someone else's transaction they
+raise instead of silently becoming a savepoint that commits nothing yet; the
+handlers that call them are therefore `atomic=False` (see handlers.py).
+
+Every decision is taken under a lock on the Payment row, by its status. The inbox
+runs a handler once per event id; the lock and the status are what make different
+events about one order (a redelivered copy with a new id, an admin refund racing a
+cancellation, the resolver racing a slow call) charge or refund it at most once.
+
+A cancelled order never keeps the money: its payment ends `cancelled` (never
+charged), `failed`, or `refunded`. A cancellation that arrives while the charge is
+in flight is remembered (`order_cancelled_at`), and the charge's success, whenever
+it is recorded, starts the refund in the same transaction.
 """
 
+import logging
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from commerce_core.events.api import publish
 from commerce_core.events.contracts.payments import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from commerce_core.web.errors import ApplicationError, Conflict, NotFound
 
+from . import faults
 from .models import Payment
-from .providers import get_provider
+from .providers import ChargeResult, RefundResult, get_provider
+
+logger = logging.getLogger(__name__)
+
+Status = Payment.Status
 
 
 class PaymentNotRecordedYet(Exception):
@@ -52,6 +82,13 @@ def _locked_payment_of(order_id: int) -> Payment:
     return payment
 
 
+def _locked(payment_id: int) -> Payment:
+    return Payment.objects.select_for_update().get(pk=payment_id)
+
+
+# --- recording ---------------------------------------------------------------------------
+
+
 @transaction.atomic
 def payment_record(
     *, order_id: int, user_id: int, amount: Decimal, payment_token: str, currency: str = "usd"
@@ -64,105 +101,241 @@ def payment_record(
     return payment
 
 
-@transaction.atomic
-def payment_charge(*, order_id: int) -> Payment:
-    """Charge the order's pending payment through the provider, once.
+# --- charging ------------------------------------------------------------------------------
 
-    Anything but `pending` is left alone: it was charged already, or the order was
-    given up (`cancelled`) before its stock was reserved. The row stays locked while
-    the provider answers, so a concurrent attempt waits and then finds it decided.
+
+def payment_charge(*, order_id: int) -> Payment:
+    """Charge the order's payment, once. Must run outside any transaction.
+
+    A pending payment is put in flight and charged. One found in flight already
+    belongs to whoever put it there, or, once overdue, to the resolver: a redelivered
+    event does not call the provider a second time. Anything else was decided
+    already, or given up with its order, and is left alone.
     """
+    payment, began = _charge_begin(order_id=order_id)
+    return _charge_at_provider(payment) if began else payment
+
+
+@transaction.atomic(durable=True)
+def _charge_begin(*, order_id: int) -> tuple[Payment, bool]:
     payment = _locked_payment_of(order_id)
-    if payment.status != Payment.Status.PENDING:
-        return payment
+    if payment.status != Status.PENDING:
+        return payment, False
+    payment.status = Status.CHARGING
+    payment.charge_idempotency_key = charge_idempotency_key(order_id)
+    payment.in_flight_since = timezone.now()
+    payment.save(update_fields=["status", "charge_idempotency_key", "in_flight_since", "updated_at"])
+    return payment, True
+
+
+def _charge_at_provider(payment: Payment) -> Payment:
+    """Ask the provider for the charge in flight and record its answer (then the
+    refund, should the order have been cancelled meanwhile)."""
     result = get_provider().charge(
         amount=payment.amount,
         currency=payment.currency,
         token=payment.payment_token,
-        idempotency_key=charge_idempotency_key(order_id),
+        idempotency_key=payment.charge_idempotency_key,
     )
+    faults.pause_after_provider_answered("charge", payment.charge_idempotency_key)
+    payment = _charge_record(payment_id=payment.pk, result=result)
+    if payment.status == Status.REFUNDING:
+        payment = _refund_at_provider(payment)
+    return payment
+
+
+@transaction.atomic(durable=True)
+def _charge_record(*, payment_id: int, result: ChargeResult) -> Payment:
+    payment = _locked(payment_id)
+    if payment.status != Status.CHARGING:
+        return payment  # another attempt recorded the provider's (same) answer first
     payment.provider_reference = result.reference
+    payment.in_flight_since = None
     if result.succeeded:
-        payment.status = Payment.Status.SUCCEEDED
-        payment.failure_reason = ""
+        payment.status, payment.failure_reason = Status.SUCCEEDED, ""
         event = PaymentSucceeded(
-            order_id=order_id, payment_id=payment.id, user_id=payment.user_id, amount=payment.amount
+            order_id=payment.order_id, payment_id=payment.id, user_id=payment.user_id, amount=payment.amount
         )
     else:
-        payment.status = Payment.Status.FAILED
-        payment.failure_reason = result.failure_reason
+        payment.status, payment.failure_reason = Status.FAILED, result.failure_reason
         event = PaymentFailed(
-            order_id=order_id,
+            order_id=payment.order_id,
             payment_id=payment.id,
             user_id=payment.user_id,
             amount=payment.amount,
             reason=result.failure_reason,
         )
-    payment.save(update_fields=["status", "provider_reference", "failure_reason", "updated_at"])
+    payment.save(update_fields=["status", "provider_reference", "failure_reason", "in_flight_since", "updated_at"])
+    # The charge is a fact whatever became of the order; the cart ignores it for an
+    # order that is no longer pending.
     publish(event)
+    if payment.status == Status.SUCCEEDED and payment.order_cancelled_at is not None:
+        _refund_begin(payment)
     return payment
 
 
-def _cancel(payment: Payment, *, reason: str) -> Payment:
-    payment.status = Payment.Status.CANCELLED
-    payment.failure_reason = reason[:255]
-    payment.save(update_fields=["status", "failure_reason", "updated_at"])
-    return payment
-
-
-def _refund(payment: Payment) -> Payment:
-    result = get_provider().refund(
-        reference=payment.provider_reference,
-        amount=payment.amount,
-        idempotency_key=refund_idempotency_key(payment.order_id),
-    )
-    if not result.succeeded:
-        # Raised, not recorded: in a handler the bus retries and then parks the event
-        # where an operator sees it; in the admin the message says why.
-        raise RefundDeclined(f"The provider declined the refund of payment {payment.id}: {result.failure_reason}.")
-    payment.status = Payment.Status.REFUNDED
-    payment.refund_reference = result.reference
-    payment.save(update_fields=["status", "refund_reference", "updated_at"])
-    publish(
-        PaymentRefunded(
-            order_id=payment.order_id, payment_id=payment.id, user_id=payment.user_id, amount=payment.amount
-        )
-    )
-    return payment
+# --- cancelling and refunding ------------------------------------------------------------
 
 
 @transaction.atomic
 def payment_cancel(*, order_id: int, reason: str) -> Payment:
     """The order's stock was rejected: its pending payment will never be charged."""
     payment = _locked_payment_of(order_id)
-    if payment.status == Payment.Status.PENDING:
+    if payment.status == Status.PENDING:
         _cancel(payment, reason=reason)
     return payment
 
 
-@transaction.atomic
-def payment_settle_cancelled_order(*, order_id: int, reason: str) -> Payment:
-    """The order will not complete: cancel its payment if still pending, refund it if charged.
+def _cancel(payment: Payment, *, reason: str) -> None:
+    payment.status = Status.CANCELLED
+    payment.failure_reason = reason[:255]
+    payment.save(update_fields=["status", "failure_reason", "updated_at"])
 
-    A payment that failed, or was cancelled or refunded already, stays as it is.
+
+def payment_settle_cancelled_order(*, order_id: int, reason: str) -> Payment:
+    """The order will not complete: its payment must end without the money. Must run
+    outside any transaction.
+
+    Pending: cancelled, never to be charged. Succeeded: refunded. Charging: the
+    cancellation is remembered, and the charge's answer, when it is recorded, is
+    refunded if it was a success. Failed, cancelled or refunded: nothing to give back.
     """
-    payment = _locked_payment_of(order_id)
-    if payment.status == Payment.Status.PENDING:
-        return _cancel(payment, reason=reason)
-    if payment.status == Payment.Status.SUCCEEDED:
-        return _refund(payment)
+    payment, refund_began = _settle_cancelled_order_begin(order_id=order_id, reason=reason)
+    if refund_began:
+        payment = _refund_at_provider(payment)
+        _raise_if_refund_declined(payment)
     return payment
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
+def _settle_cancelled_order_begin(*, order_id: int, reason: str) -> tuple[Payment, bool]:
+    payment = _locked_payment_of(order_id)
+    if payment.order_cancelled_at is None:
+        payment.order_cancelled_at = timezone.now()
+        payment.save(update_fields=["order_cancelled_at", "updated_at"])
+    if payment.status == Status.PENDING:
+        _cancel(payment, reason=reason)
+    elif payment.status == Status.SUCCEEDED:
+        _refund_begin(payment)
+        return payment, True
+    return payment, False
+
+
 def payment_refund(*, payment_id: int) -> Payment:
-    """Refund a succeeded payment on an operator's request (the admin's "Refund" action)."""
+    """Refund a succeeded payment on an operator's request (the admin's "Refund"
+    action). Must run outside any transaction."""
+    payment = _refund_requested(payment_id=payment_id)
+    payment = _refund_at_provider(payment)
+    _raise_if_refund_declined(payment)
+    return payment
+
+
+@transaction.atomic(durable=True)
+def _refund_requested(*, payment_id: int) -> Payment:
     payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
     if payment is None:
         raise NotFound(f"Payment {payment_id} not found.")
-    if payment.status != Payment.Status.SUCCEEDED:
+    if payment.status != Status.SUCCEEDED:
         raise Conflict(
             f"Payment {payment_id} is {payment.status}; only a succeeded payment can be refunded.",
             code="not_refundable",
         )
-    return _refund(payment)
+    _refund_begin(payment)
+    return payment
+
+
+def _refund_begin(payment: Payment) -> None:
+    """Put the refund of a succeeded, locked payment in flight (committed with the caller's transaction)."""
+    payment.status = Status.REFUNDING
+    payment.refund_idempotency_key = refund_idempotency_key(payment.order_id)
+    payment.in_flight_since = timezone.now()
+    payment.save(update_fields=["status", "refund_idempotency_key", "in_flight_since", "updated_at"])
+
+
+def _refund_at_provider(payment: Payment) -> Payment:
+    result = get_provider().refund(
+        reference=payment.provider_reference, amount=payment.amount, idempotency_key=payment.refund_idempotency_key
+    )
+    faults.pause_after_provider_answered("refund", payment.refund_idempotency_key)
+    return _refund_record(payment_id=payment.pk, result=result)
+
+
+@transaction.atomic(durable=True)
+def _refund_record(*, payment_id: int, result: RefundResult) -> Payment:
+    payment = _locked(payment_id)
+    if payment.status != Status.REFUNDING:
+        return payment  # another attempt recorded the provider's (same) answer first
+    payment.in_flight_since = None
+    if result.succeeded:
+        payment.status, payment.refund_reference = Status.REFUNDED, result.reference
+        payment.save(update_fields=["status", "refund_reference", "in_flight_since", "updated_at"])
+        publish(
+            PaymentRefunded(
+                order_id=payment.order_id, payment_id=payment.id, user_id=payment.user_id, amount=payment.amount
+            )
+        )
+    else:
+        # The money is still with the merchant: back to `succeeded`, saying why, for an operator.
+        logger.error(
+            "the provider declined the refund of payment %s (order %s): %s",
+            payment.pk,
+            payment.order_id,
+            result.failure_reason,
+        )
+        payment.status = Status.SUCCEEDED
+        payment.failure_reason = f"refund declined: {result.failure_reason}"[:255]
+        payment.save(update_fields=["status", "failure_reason", "in_flight_since", "updated_at"])
+    return payment
+
+
+def _raise_if_refund_declined(payment: Payment) -> None:
+    # Raised, not only recorded: in a handler the bus retries and then parks the event
+    # where an operator sees it; in the admin the message says why.
+    if payment.status == Status.SUCCEEDED:
+        raise RefundDeclined(f"The provider declined the refund of payment {payment.id}: {payment.failure_reason}.")
+
+
+# --- resolving calls left in flight --------------------------------------------------------
+
+
+def payments_resolve_in_flight(*, now: datetime | None = None, limit: int = 50) -> list[int]:
+    """Settle the provider calls left in flight by a crash; returns the payments settled.
+
+    A call still unanswered `PAYMENT_RESOLVE_AFTER_SECONDS` after it was started is
+    asked again with its idempotency key, and the answer recorded as the original
+    call would have. Asking about a call that is in fact still running is harmless
+    (the provider answers both alike and the first answer recorded wins), so the delay
+    only spares the provider needless calls; it should exceed a provider call's timeout.
+
+    Each payment is claimed first by moving its `in_flight_since` in one UPDATE that
+    only one sweeper can win, so several workers sweep side by side without asking
+    twice. A provider that cannot be reached leaves the payment for a later sweep.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.PAYMENT_RESOLVE_AFTER_SECONDS)
+    stale = list(
+        Payment.objects.filter(status__in=Payment.IN_FLIGHT, in_flight_since__lte=cutoff)
+        .order_by("in_flight_since", "id")
+        .values_list("pk", "in_flight_since")[:limit]
+    )
+    settled = []
+    for payment_id, since in stale:
+        claimed = Payment.objects.filter(pk=payment_id, status__in=Payment.IN_FLIGHT, in_flight_since=since).update(
+            in_flight_since=now
+        )
+        if not claimed:
+            continue  # settled, or taken up by another sweeper, meanwhile
+        payment = Payment.objects.get(pk=payment_id)
+        logger.info(
+            "payment %s (order %s) was left %s; asking the provider again", payment.pk, payment.order_id, payment.status
+        )
+        try:
+            if payment.status == Status.CHARGING:
+                _charge_at_provider(payment)
+            else:
+                _refund_at_provider(payment)
+        except Exception:
+            logger.exception("payment %s is still in flight: the provider could not be asked", payment.pk)
+            continue
+        settled.append(payment_id)
+    return settled

@@ -6,12 +6,42 @@ import pytest
 from commerce_core.events.contracts.cart import CartLine
 from commerce_core.events.contracts.inventory import StockRejected, StockReserved
 from commerce_core.events.contracts.orders import OrderCancelled, OrderPlaced
-from payments.providers import SimulatedProvider
+from payments.providers import SimulatedProvider, read_ledger
 
 _order_ids = itertools.count(1_000)
 
 TOTAL = Decimal("25.00")
 ITEMS = [CartLine(product_id=7, quantity=2, unit_price=Decimal("12.50"))]
+
+
+@pytest.fixture(autouse=True)
+def provider_ledger(settings, tmp_path):
+    """Every test gets a simulated provider of its own: a fresh ledger file."""
+    settings.SIMULATED_PROVIDER_LEDGER = str(tmp_path / "simulated-provider.sqlite3")
+    return settings.SIMULATED_PROVIDER_LEDGER
+
+
+def money_taken(order_id: int) -> Decimal:
+    """What the provider's ledger says the order's customer paid: charges minus refunds."""
+    ledger = read_ledger()
+    charges = {
+        e.reference: e.amount
+        for e in ledger
+        if e.kind == "charge" and e.succeeded and e.idempotency_key == f"order-{order_id}"
+    }
+    refunds = sum(
+        (e.amount for e in ledger if e.kind == "refund" and e.succeeded and e.charge_reference in charges),
+        Decimal("0.00"),
+    )
+    return sum(charges.values(), Decimal("0.00")) - refunds
+
+
+@pytest.fixture
+def bus_offline(monkeypatch):
+    """For tests that commit for real: publish's on-commit send stays here instead of reaching Redis."""
+    sent = []
+    monkeypatch.setattr("commerce_core.events.outbox.send_envelope", sent.append)
+    return sent
 
 
 class CountingProvider(SimulatedProvider):
@@ -37,8 +67,8 @@ def provider_calls(settings):
 
 
 @pytest.fixture
-def order(principal_factory):
-    """A new order's events, as cart and catalog would publish them."""
+def order_factory(principal_factory):
+    """Makes new orders; each gives its events as cart and catalog would publish them."""
 
     class Order:
         def __init__(self):
@@ -59,4 +89,10 @@ def order(principal_factory):
         def cancelled(self, reason: str = "timed out") -> OrderCancelled:
             return OrderCancelled(order_id=self.id, user_id=self.user_id, reason=reason)
 
-    return Order()
+    return Order
+
+
+@pytest.fixture
+def order(order_factory):
+    """A new order's events, as cart and catalog would publish them."""
+    return order_factory()
