@@ -6,7 +6,8 @@
     with Platform(port_offset=10_000, state_dir=tmp, fresh_databases=True) as platform:
         platform.up()                    # setup(), start(), wait_healthy()
         platform.stop_process("cart-worker")
-        platform.start_process("cart-worker")
+        platform.start_process("cart-worker", env={"ORDER_TIMEOUT_SECONDS": "2"})
+        platform.kill_process("payment-worker")   # SIGKILL, as a crash
     # leaving the block stops every child and the embedded Redis
 
 What runs comes from one table, `commerce_core.settings.topology.PROJECTS`: for each
@@ -204,8 +205,9 @@ class Platform:
                 raise PlatformError(message)
             time.sleep(interval)
 
-    def start_process(self, name: str) -> None:
-        """Start one child (`catalog-web`, `cart-worker`, ...) unless it is running."""
+    def start_process(self, name: str, *, env: Mapping[str, str] | None = None) -> None:
+        """Start one child (`catalog-web`, `cart-worker`, ...) unless it is running.
+        `env` adds to its environment for this run of it only (say, a test's setting)."""
         child = self.children.get(name) or self._make_child(name)
         if child.running:
             return
@@ -214,7 +216,7 @@ class Platform:
         child.process = subprocess.Popen(
             child.argv,
             cwd=child.cwd,
-            env=self.child_env(),
+            env={**self.child_env(), **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -237,6 +239,19 @@ class Platform:
             return None
         self._terminate([child], timeout)
         return child.process.returncode if child.process else None
+
+    def kill_process(self, name: str) -> int | None:
+        """Kill one child at once, as a crash would: SIGKILL to its process group, so
+        that none of its shutdown code runs. Returns its exit status."""
+        child = self.children.get(name)
+        if child is None or not child.running:
+            return None
+        child.stopping = True
+        _signal_group(child.process, signal.SIGKILL)
+        child.process.wait()
+        if child.pump is not None:
+            child.pump.join(timeout=5)
+        return child.process.returncode
 
     def stop(self, *, timeout: float = 10.0) -> None:
         """Stop every child (SIGTERM, then SIGKILL after `timeout`), then the embedded Redis.

@@ -298,7 +298,7 @@ def _raise_if_refund_declined(payment: Payment) -> None:
 # --- resolving calls left in flight --------------------------------------------------------
 
 
-def payments_resolve_in_flight(*, now: datetime | None = None, limit: int = 50) -> list[int]:
+def payments_resolve_in_flight(*, now: datetime | None = None, limit: int = 10) -> list[int]:
     """Settle the provider calls left in flight by a crash; returns the payments settled.
 
     A call still unanswered `PAYMENT_RESOLVE_AFTER_SECONDS` after it was started is
@@ -310,6 +310,8 @@ def payments_resolve_in_flight(*, now: datetime | None = None, limit: int = 50) 
     Each payment is claimed first by moving its `in_flight_since` in one UPDATE that
     only one sweeper can win, so several workers sweep side by side without asking
     twice. A provider that cannot be reached leaves the payment for a later sweep.
+    At most `limit` calls per sweep: the job shares the worker's housekeeping thread
+    with the outbox relay, and the next sweep takes the rest.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.PAYMENT_RESOLVE_AFTER_SECONDS)

@@ -330,3 +330,28 @@ def test_the_payment_steps_refuse_to_run_inside_a_callers_transaction(deliver, o
         services.payment_charge(order_id=order.id)
     assert status_of(order) == "pending"
     assert read_ledger() == []
+
+
+# --- the test-only fault injection ------------------------------------------------------------
+
+
+def test_the_fault_injection_is_off_by_default(settings, monkeypatch):
+    slept = []
+    monkeypatch.setattr(faults.time, "sleep", slept.append)
+
+    faults.pause_after_provider_answered("charge", "order-1")
+
+    assert settings.PAYMENT_TEST_PAUSE_AFTER_CHARGE_SECONDS == 0
+    assert slept == []
+
+
+def test_the_fault_injection_pauses_after_a_charge_only_and_says_which(settings, monkeypatch, caplog):
+    slept = []
+    monkeypatch.setattr(faults.time, "sleep", slept.append)
+    settings.PAYMENT_TEST_PAUSE_AFTER_CHARGE_SECONDS = 5
+
+    faults.pause_after_provider_answered("refund", "order-1-refund")
+    faults.pause_after_provider_answered("charge", "order-1")
+
+    assert slept == [5]
+    assert f"{faults.PAUSE_MESSAGE} order-1;" in caplog.text
