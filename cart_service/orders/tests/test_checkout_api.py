@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from carts.models import ProductReplica
 from carts.services import cart_item_add
+from django.db import IntegrityError, transaction
 
 from commerce_core.events.contracts.catalog import ProductPriceChanged, ProductStockChanged
 from commerce_core.events.models import OutboxMessage
@@ -308,3 +309,11 @@ def test_a_key_of_255_printable_characters_is_accepted(customer, filled_cart):
     assert len(key) == 255
     assert checkout(customer, key=key).status_code == 202
     assert checkout(customer, key=key).headers["Idempotent-Replayed"] == "true"
+
+
+def test_the_database_itself_refuses_a_second_pending_order_of_one_customer(placed_order):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.create(user_id=placed_order.user_id, status="pending", total="1.00")
+    # Once the first order has ended, another may be pending.
+    Order.objects.filter(pk=placed_order.pk).update(status="paid")
+    Order.objects.create(user_id=placed_order.user_id, status="pending", total="1.00")
