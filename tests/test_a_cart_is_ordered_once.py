@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import httpx
+import pytest
 from journeys import (
     add_to_cart,
     checkout,
@@ -21,6 +22,7 @@ from journeys import (
 CLICKS = 6
 
 
+@pytest.mark.usefixtures("healthy_afterwards")
 def test_concurrent_checkouts_and_one_more_while_pending_place_one_order_and_charge_once(platform):
     with http(platform) as client:
         buyer, operator = register_and_log_in(client), log_in_as_operator(client)

@@ -33,7 +33,7 @@ from journeys import (
 # What payments/faults.py logs when it holds a charge's answer, followed by the charge's key.
 PAUSED = "test-only fault injection: the provider answered the charge"
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.usefixtures("healthy_afterwards")]
 
 
 def restart(platform, process: str, **env: str) -> None:
