@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Rewritten by each install, so the venv is rebuilt only when these inputs change.
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test format up down bench clean
+.PHONY: venv run test format up down bench drills clean
 
 # Create the virtualenv and install the pinned requirements and the shared package.
 venv: $(STAMP)
@@ -36,6 +36,10 @@ down:
 # Run the benchmarks; each result prints as a table row.
 bench: venv
 	$(BIN)/python -m bench
+
+# Break the running platform on purpose, one drill at a time; one table row each, lost events always 0.
+drills: venv
+	$(BIN)/python -m drills $(ARGS)
 
 # Remove local state (SQLite files) and caches.
 clean:

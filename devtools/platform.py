@@ -6,8 +6,7 @@
     with Platform(port_offset=10_000, state_dir=tmp, fresh_databases=True) as platform:
         platform.up()                    # setup(), start(), wait_healthy()
         platform.stop_process("cart-worker")
-        platform.start_process("cart-worker", env={"ORDER_TIMEOUT_SECONDS": "2"})
-        platform.kill_process("payment-worker")   # SIGKILL, as a crash
+        platform.start_process("cart-worker")
     # leaving the block stops every child and the embedded Redis
 
 What runs comes from one table, `commerce_core.settings.topology.PROJECTS`: for each
@@ -206,8 +205,8 @@ class Platform:
             time.sleep(interval)
 
     def start_process(self, name: str, *, env: Mapping[str, str] | None = None) -> None:
-        """Start one child (`catalog-web`, `cart-worker`, ...) unless it is running.
-        `env` adds to its environment for this run of it only (say, a test's setting)."""
+        """Start one child (`catalog-web`, `cart-worker`, ...) unless it is running;
+        `env` adds to its environment for this run only (a drill's faults, say)."""
         child = self.children.get(name) or self._make_child(name)
         if child.running:
             return
@@ -232,6 +231,38 @@ class Platform:
             if c.process is not None and not c.stopping and c.process.poll() is not None
         ]
 
+    def kill_process(self, name: str) -> None:
+        """Kill one child at once (SIGKILL to its process group), as a crash would."""
+        child = self.children.get(name)
+        if child is None or not child.running:
+            return
+        child.stopping = True
+        _signal_group(child.process, signal.SIGKILL)
+        child.process.wait()
+        if child.pump is not None:
+            child.pump.join(timeout=5)
+
+    def restart_process(self, name: str, *, env: Mapping[str, str] | None = None, timeout: float = 10.0) -> None:
+        self.stop_process(name, timeout=timeout)
+        self.start_process(name, env=env)
+
+    def manage(self, project: str, *args: str, timeout: float = 120.0) -> str:
+        """Run `manage.py <args>` of one project with the platform's environment; its output."""
+        project_dir = self.root / next(p.directory for p in self.projects if p.name == project)
+        result = subprocess.run(
+            [self.python, "manage.py", *args],
+            cwd=project_dir,
+            env=self.child_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise PlatformError(f"{project}: manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+        return result.stdout
+
     def stop_process(self, name: str, *, timeout: float = 10.0) -> int | None:
         """Stop one child: SIGTERM to its process group, SIGKILL after `timeout`."""
         child = self.children.get(name)
@@ -239,19 +270,6 @@ class Platform:
             return None
         self._terminate([child], timeout)
         return child.process.returncode if child.process else None
-
-    def kill_process(self, name: str) -> int | None:
-        """Kill one child at once, as a crash would: SIGKILL to its process group, so
-        that none of its shutdown code runs. Returns its exit status."""
-        child = self.children.get(name)
-        if child is None or not child.running:
-            return None
-        child.stopping = True
-        _signal_group(child.process, signal.SIGKILL)
-        child.process.wait()
-        if child.pump is not None:
-            child.pump.join(timeout=5)
-        return child.process.returncode
 
     def stop(self, *, timeout: float = 10.0) -> None:
         """Stop every child (SIGTERM, then SIGKILL after `timeout`), then the embedded Redis.

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from journeys import http, register_and_log_in
+from devtools.journeys import http, register_and_log_in
 
 VENV_BIN = Path(sys.executable).parent
 

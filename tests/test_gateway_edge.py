@@ -1,7 +1,8 @@
 """The gateway as the one public entry point: identity, request ids, errors, docs."""
 
 import httpx
-from journeys import EventSocket, http, register_and_log_in
+
+from devtools.journeys import EventSocket, http, register_and_log_in
 
 
 def test_identity_headers_sent_by_a_client_are_never_trusted(platform):

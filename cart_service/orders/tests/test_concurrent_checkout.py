@@ -25,7 +25,7 @@ RACERS = 8
 def bus_offline(monkeypatch):
     """These tests commit for real, so publish's on-commit send would reach Redis: keep it here."""
     sent = []
-    monkeypatch.setattr("commerce_core.events.outbox.send_envelope", sent.append)
+    monkeypatch.setattr("commerce_core.events.outbox.send", sent.append)
     return sent
 
 

@@ -6,7 +6,7 @@ from commerce_core.events.contracts import Audience, registered_contracts
 from commerce_core.events.contracts.cart import CartUpdated
 from commerce_core.events.contracts.catalog import ProductCreated
 from commerce_core.events.contracts.orders import OrderPlaced
-from commerce_core.events.handlers import subscribed_event_types
+from commerce_core.events.registry import subscribed_event_types
 
 
 class RecordingLayer:

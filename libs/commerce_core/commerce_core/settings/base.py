@@ -120,25 +120,39 @@ GATEWAY_IDENTITY_MAX_AGE_SECONDS = 30
 
 # --- event bus --------------------------------------------------------------------
 REDIS_URL = redis_url()
-CELERY_BROKER_URL = REDIS_URL
+#: The broker of domain events: Redis (default: REDIS_URL) or RabbitMQ (`amqp://...`).
+#: Redis stays in use for push, the channel layer and worker heartbeats either way.
+BROKER_URL = env.str("BROKER_URL", default=REDIS_URL)
+# Celery only hosts the event worker (commerce_core.events.celery_app).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # A message not acknowledged this long after delivery goes back to its queue.
-    "visibility_timeout": env.int("EVENT_VISIBILITY_TIMEOUT", default=300),
-}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 COMMERCE_EVENTS = {
-    # Retries of a failing handler, with exponential backoff, before it is parked
-    # in the dead-letter store.
-    "MAX_RETRIES": env.int("EVENT_MAX_RETRIES", default=5),
-    "RETRY_BACKOFF_SECONDS": env.float("EVENT_RETRY_BACKOFF", default=0.5),
-    "RETRY_BACKOFF_MAX_SECONDS": 30.0,
-    # An outbox row not confirmed sent this long after commit is re-sent by the relay.
+    # A failing handler is run again after a backoff with jitter (doubling from
+    # RETRY_BACKOFF_SECONDS up to RETRY_BACKOFF_MAX_SECONDS), MAX_RETRIES times, then
+    # parked in the dead-letter store: by default about ten minutes of retries.
+    "MAX_RETRIES": env.int("EVENT_MAX_RETRIES", default=9),
+    "RETRY_BACKOFF_SECONDS": env.float("EVENT_RETRY_BACKOFF", default=2.0),
+    "RETRY_BACKOFF_MAX_SECONDS": env.float("EVENT_RETRY_BACKOFF_MAX", default=300.0),
+    # A message delivered but not acknowledged this long goes back to its queue (Redis).
+    "VISIBILITY_TIMEOUT_SECONDS": env.float("EVENT_VISIBILITY_TIMEOUT", default=300.0),
+    # RabbitMQ: declare queues as quorum queues (replicated, durable).
+    "QUORUM_QUEUES": env.bool("EVENT_QUORUM_QUEUES", default=True),
+    # The consumer records up to BATCH_SIZE deliveries in one transaction, taking
+    # messages that follow each other within BATCH_GAP_SECONDS.
+    "BATCH_SIZE": env.int("EVENT_BATCH_SIZE", default=100),
+    "BATCH_GAP_SECONDS": env.float("EVENT_BATCH_GAP", default=0.002),
+    # An outbox row not sent this long after commit is sent by the worker's relay.
     "RELAY_AFTER_SECONDS": env.float("OUTBOX_RELAY_AFTER", default=2.0),
     "RELAY_INTERVAL_SECONDS": env.float("OUTBOX_RELAY_INTERVAL", default=1.0),
+    # /health reports a worker whose outbox holds an event unsent for longer.
+    "OUTBOX_ALARM_SECONDS": env.float("OUTBOX_ALARM_AFTER", default=30.0),
+    # When the broker lost its queues (Redis restarted empty), what each service
+    # published this long before is sent again; older losses need
+    # `manage.py resend_outbox --since`.
+    "RESEND_WINDOW_SECONDS": env.float("EVENT_RESEND_WINDOW", default=900.0),
 }
 
 # --- logging ----------------------------------------------------------------------
