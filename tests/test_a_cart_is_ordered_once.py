@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from journeys import (
+
+from devtools.journeys import (
     add_to_cart,
     checkout,
     create_product,

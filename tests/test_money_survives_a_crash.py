@@ -6,17 +6,18 @@ Whatever happens, the order and the money agree: an order is `paid` exactly when
 payment `succeeded`; a cancelled order's charge, if there was one, is refunded; and
 the provider's charges minus refunds equal the totals of the paid orders.
 
-The moment is found with the payment service's test-only fault injection
-(`PAYMENT_TEST_PAUSE_AFTER_CHARGE_SECONDS`, payments/faults.py), set on a payment
-worker started for the test alone: it logs a line naming the charge and holds the
-answer a while before recording it. The order's timeout is shortened the same way,
-on a cart worker started for the moment it should strike.
+The moment is made with the fault point `payment.after_charge` (commerce_core.faults,
+`COMMERCE_FAULTS`, never set in production), on a payment worker started for the test
+alone: the worker logs the provider's answer, naming the charge, and then holds it a
+while before recording it. The order's timeout is shortened the same way, on a cart
+worker started for the moment it should strike.
 """
 
 from decimal import Decimal
 
 import pytest
-from journeys import (
+
+from devtools.journeys import (
     add_to_cart,
     checkout,
     create_product,
@@ -30,16 +31,18 @@ from journeys import (
     wait_for_output,
 )
 
-# What payments/faults.py logs when it holds a charge's answer, followed by the charge's key.
-PAUSED = "test-only fault injection: the provider answered the charge"
+
+def hold_the_charges_answer(seconds: int) -> dict[str, str]:
+    """The environment of a payment worker that holds every charge's answer `seconds`."""
+    return {"COMMERCE_FAULTS": f"payment.after_charge=pause:{seconds}"}
+
+
+def answered(order_id: int) -> str:
+    """What the payment worker logs once the provider has answered the order's charge."""
+    return f"the provider answered the charge order-{order_id}: succeeded"
+
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.usefixtures("healthy_afterwards")]
-
-
-def restart(platform, process: str, **env: str) -> None:
-    """Stop `process` (if it runs) and start it again, with `env` added for this run only."""
-    platform.platform.stop_process(process)
-    platform.platform.start_process(process, env=env)
 
 
 def payments_of(client, customer) -> list[tuple[int, str]]:
@@ -82,16 +85,16 @@ def test_a_payment_worker_killed_after_the_provider_charged_still_pays_the_order
         kettle = create_product(client, operator, name="Crash-proof kettle", price="10.00", stock=5)
         add_to_cart(client, buyer, kettle["id"], 1)
 
-        restart(platform, "payment-worker", PAYMENT_TEST_PAUSE_AFTER_CHARGE_SECONDS="120")
+        platform.platform.restart_process("payment-worker", env=hold_the_charges_answer(120))
         try:
             order_id = checkout(client, buyer)["order_id"]
-            wait_for_output(platform, "payment-worker", f"{PAUSED} order-{order_id};")
+            wait_for_output(platform, "payment-worker", answered(order_id))
             # The card is charged; the payment service knows only that the call is in flight.
             assert money_taken(platform, [order_id]) == Decimal("10.00")
             assert payments_of(client, buyer) == [(order_id, "charging")]
             platform.platform.kill_process("payment-worker")
         finally:
-            restart(platform, "payment-worker")
+            platform.platform.restart_process("payment-worker")
 
         # The restarted worker asks the provider again with the charge's key, long before
         # the bus would redeliver the interrupted event, and well within the order's timeout.
@@ -111,18 +114,18 @@ def test_an_order_that_times_out_while_a_killed_worker_held_its_charge_is_cancel
 
         # The cart's worker, which runs the timeout, waits until the card is charged.
         platform.platform.stop_process("cart-worker")
-        restart(platform, "payment-worker", PAYMENT_TEST_PAUSE_AFTER_CHARGE_SECONDS="120")
+        platform.platform.restart_process("payment-worker", env=hold_the_charges_answer(120))
         try:
             order_id = checkout(client, buyer)["order_id"]
-            wait_for_output(platform, "payment-worker", f"{PAUSED} order-{order_id};")
+            wait_for_output(platform, "payment-worker", answered(order_id))
             platform.platform.kill_process("payment-worker")
             # Nobody but the provider knows of the charge when the order times out.
             platform.platform.start_process("cart-worker", env={"ORDER_TIMEOUT_SECONDS": "1"})
             order = final_order(client, buyer, order_id, timeout=60)
             assert (order["status"], order["reason"]) == ("cancelled", "timed out")
         finally:
-            restart(platform, "cart-worker")
-            restart(platform, "payment-worker")
+            platform.platform.restart_process("cart-worker")
+            platform.platform.restart_process("payment-worker")
 
         # The payment service learns of the cancellation while the charge is still in
         # flight; once the charge is settled as a success it is refunded.
@@ -143,21 +146,21 @@ def test_a_payment_recorded_after_the_order_timed_out_is_refunded_and_the_order_
 
         platform.platform.stop_process("cart-worker")
         # No crash this time: the charge's answer is only late, held while the order times out.
-        restart(platform, "payment-worker", PAYMENT_TEST_PAUSE_AFTER_CHARGE_SECONDS="20")
+        platform.platform.restart_process("payment-worker", env=hold_the_charges_answer(20))
         try:
             try:
                 order_id = checkout(client, buyer)["order_id"]
-                wait_for_output(platform, "payment-worker", f"{PAUSED} order-{order_id};")
+                wait_for_output(platform, "payment-worker", answered(order_id))
                 platform.platform.start_process("cart-worker", env={"ORDER_TIMEOUT_SECONDS": "1"})
                 order = final_order(client, buyer, order_id, timeout=60)
                 assert (order["status"], order["reason"]) == ("cancelled", "timed out")
             finally:
-                restart(platform, "cart-worker")
+                platform.platform.restart_process("cart-worker")
 
             # The late success is recorded, and refunded at once: the cancellation arrived first.
             assert eventually(lambda: payments_of(client, buyer) == [(order_id, "refunded")], timeout=90)
         finally:
-            restart(platform, "payment-worker")
+            platform.platform.restart_process("payment-worker")
 
         assert ledger_of(platform, order_id) == [("charge", 1), ("refund", 1)]
         assert final_order(client, buyer, order_id)["status"] == "cancelled"

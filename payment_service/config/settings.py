@@ -27,6 +27,3 @@ SIMULATED_PROVIDER_LEDGER = env.str(
 #: crash, and the worker asks the provider again with the same idempotency key. Keep it
 #: above the provider adapter's own timeout and well below ORDER_TIMEOUT_SECONDS.
 PAYMENT_RESOLVE_AFTER_SECONDS = env.float("PAYMENT_RESOLVE_AFTER_SECONDS", default=10.0)
-#: TEST-ONLY fault injection (payments/faults.py): hold every charge's answer this many
-#: seconds before recording it. 0, the default, turns it off; never set it in a deployment.
-PAYMENT_TEST_PAUSE_AFTER_CHARGE_SECONDS = env.float("PAYMENT_TEST_PAUSE_AFTER_CHARGE_SECONDS", default=0.0)

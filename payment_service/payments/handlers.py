@@ -4,10 +4,10 @@ Each handler runs once per event id (the bus sees to that) and leaves every deci
 to services.py. An event about an order whose `order.placed` has not arrived yet
 raises `PaymentNotRecordedYet`, and the bus retries it with backoff.
 
-The two steps that may call the provider are `atomic=False`: they run outside any
-transaction, because the call must not sit inside one (services.py commits the call
-as in flight before making it, and records the answer after). They are idempotent
-by more than the event id: the payment's status decides what is left to do.
+The steps that call the provider (charging, refunding) only put the call in flight
+in the handler's transaction; services.py makes the call once that transaction has
+committed, outside any, and records the answer in a transaction of its own. Beyond
+the event id, the payment's status decides what is left to do.
 """
 
 from commerce_core.events.api import Envelope, handles
@@ -24,7 +24,7 @@ def record_payment_of_placed_order(event: OrderPlaced, envelope: Envelope) -> No
     )
 
 
-@handles(StockReserved, atomic=False)
+@handles(StockReserved)
 def charge_order_with_reserved_stock(event: StockReserved, envelope: Envelope) -> None:
     services.payment_charge(order_id=event.order_id)
 
@@ -34,6 +34,6 @@ def cancel_payment_of_order_without_stock(event: StockRejected, envelope: Envelo
     services.payment_cancel(order_id=event.order_id, reason=f"stock rejected: {event.reason}")
 
 
-@handles(OrderCancelled, atomic=False)
+@handles(OrderCancelled)
 def give_back_payment_of_cancelled_order(event: OrderCancelled, envelope: Envelope) -> None:
     services.payment_settle_cancelled_order(order_id=event.order_id, reason=f"order cancelled: {event.reason}")

@@ -6,21 +6,23 @@
     order.cancelled → a pending one is cancelled; a charged one is refunded (payment.refunded)
 
 The money moves at the provider, which no database transaction of ours can include.
-So every call to it is framed by transactions of its own, and a crash between any
-two lines leaves a record of where it stopped:
+So every call to it is framed by transactions, and a crash between any two lines
+leaves a record of where it stopped:
 
 1. the call is recorded *in flight* (`charging` or `refunding`, with the idempotency
-   key it carries) and committed;
-2. the provider is called, outside any transaction;
-3. its answer is recorded, with the event it causes, in one more transaction.
+   key it carries), in the transaction that decides it;
+2. once that transaction has committed, the provider is called, outside any
+   transaction (`transaction.on_commit`: a bus handler's transaction may be shared
+   by a whole batch of events, and the call waits for all of it);
+3. its answer is recorded, with the event it causes, in a transaction of its own.
 
-A crash before 1 leaves the event unhandled, and the bus delivers it again. A crash
-after 1 leaves a payment in flight, which `payments_resolve_in_flight` (a periodic
-job of the worker) settles by asking the provider again with the same key: the
-provider answers what it did, or does it now, and never does it twice. Steps 1 and
-3 are `durable` atomic blocks, so that called inside someone else's transaction they
-raise instead of silently becoming a savepoint that commits nothing yet; the
-handlers that call them are therefore `atomic=False` (see handlers.py).
+A crash before 1 commits leaves the event unhandled, and the bus delivers it again.
+A crash after it leaves a payment in flight, which `payments_resolve_in_flight` (a
+periodic job of the worker) settles by asking the provider again with the same key:
+the provider answers what it did, or does it now, and never does it twice. Step 3,
+and step 1 where no caller's transaction is involved (the admin, the resolver), are
+`durable` atomic blocks: called inside another transaction they raise instead of
+silently becoming a savepoint that commits nothing yet.
 
 Every decision is taken under a lock on the Payment row, by its status. The inbox
 runs a handler once per event id; the lock and the status are what make different
@@ -31,6 +33,10 @@ A cancelled order never keeps the money: its payment ends `cancelled` (never
 charged), `failed`, or `refunded`. A cancellation that arrives while the charge is
 in flight is remembered (`order_cancelled_at`), and the charge's success, whenever
 it is recorded, starts the refund in the same transaction.
+
+The fault points `payment.before_charge` and `payment.after_charge`
+(commerce_core.faults, for the fault drills and the crash tests only) sit on either
+side of the provider's charge.
 """
 
 import logging
@@ -41,11 +47,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from commerce_core import faults
 from commerce_core.events.api import publish
 from commerce_core.events.contracts.payments import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from commerce_core.web.errors import ApplicationError, Conflict, NotFound
 
-from . import faults
 from .models import Payment
 from .providers import ChargeResult, RefundResult, get_provider
 
@@ -104,51 +110,72 @@ def payment_record(
 # --- charging ------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def payment_charge(*, order_id: int) -> Payment:
-    """Charge the order's payment, once. Must run outside any transaction.
+    """Charge the order's payment, once: put a pending payment in flight; the provider
+    is asked once the caller's transaction has committed.
 
-    A pending payment is put in flight and charged. One found in flight already
-    belongs to whoever put it there, or, once overdue, to the resolver: a redelivered
-    event does not call the provider a second time. Anything else was decided
-    already, or given up with its order, and is left alone.
+    A payment found in flight already belongs to whoever put it there, or, once
+    overdue, to the resolver: a redelivered event does not ask the provider again.
+    Anything else was decided already, or given up with its order, and is left alone.
     """
-    payment, began = _charge_begin(order_id=order_id)
-    return _charge_at_provider(payment) if began else payment
-
-
-@transaction.atomic(durable=True)
-def _charge_begin(*, order_id: int) -> tuple[Payment, bool]:
     payment = _locked_payment_of(order_id)
-    if payment.status != Status.PENDING:
-        return payment, False
-    payment.status = Status.CHARGING
-    payment.charge_idempotency_key = charge_idempotency_key(order_id)
-    payment.in_flight_since = timezone.now()
-    payment.save(update_fields=["status", "charge_idempotency_key", "in_flight_since", "updated_at"])
-    return payment, True
+    if payment.status == Status.PENDING:
+        payment.status = Status.CHARGING
+        payment.charge_idempotency_key = charge_idempotency_key(order_id)
+        payment.in_flight_since = timezone.now()
+        payment.save(update_fields=["status", "charge_idempotency_key", "in_flight_since", "updated_at"])
+        _after_commit(_charge_at_provider, payment.pk)
+    return payment
+
+
+def _after_commit(call, payment_id: int) -> None:
+    """Make the provider call `call(payment)` once the current transaction has
+    committed (at once, outside one). A failure is logged, not raised: the payment
+    stays in flight, and the resolver asks again later."""
+
+    def provider_call() -> None:
+        payment = Payment.objects.get(pk=payment_id)
+        if payment.status not in Payment.IN_FLIGHT:
+            return  # answered meanwhile (the resolver, a concurrent worker)
+        try:
+            call(payment)
+        except Exception:
+            logger.exception("payment %s stays %s: its provider call failed; the resolver will ask again",
+                             payment.pk, payment.status)  # fmt: skip
+
+    transaction.on_commit(provider_call)
 
 
 def _charge_at_provider(payment: Payment) -> Payment:
     """Ask the provider for the charge in flight and record its answer (then the
-    refund, should the order have been cancelled meanwhile)."""
+    refund, should the order have been cancelled meanwhile). Outside any transaction."""
+    faults.point("payment.before_charge")
     result = get_provider().charge(
         amount=payment.amount,
         currency=payment.currency,
         token=payment.payment_token,
         idempotency_key=payment.charge_idempotency_key,
     )
-    faults.pause_after_provider_answered("charge", payment.charge_idempotency_key)
-    payment = _charge_record(payment_id=payment.pk, result=result)
-    if payment.status == Status.REFUNDING:
+    logger.info("the provider answered the charge %s: %s", payment.charge_idempotency_key, _said(result))
+    faults.point("payment.after_charge")
+    payment, refund_began = _charge_record(payment_id=payment.pk, result=result)
+    if refund_began:
         payment = _refund_at_provider(payment)
     return payment
 
 
+def _said(result: ChargeResult | RefundResult) -> str:
+    return "succeeded" if result.succeeded else f"declined ({result.failure_reason})"
+
+
 @transaction.atomic(durable=True)
-def _charge_record(*, payment_id: int, result: ChargeResult) -> Payment:
+def _charge_record(*, payment_id: int, result: ChargeResult) -> tuple[Payment, bool]:
+    """Record the charge's answer; True when that starts a refund (the order was
+    cancelled meanwhile), which the caller then asks the provider for."""
     payment = _locked(payment_id)
     if payment.status != Status.CHARGING:
-        return payment  # another attempt recorded the provider's (same) answer first
+        return payment, False  # another attempt recorded the provider's (same) answer first
     payment.provider_reference = result.reference
     payment.in_flight_since = None
     if result.succeeded:
@@ -171,7 +198,8 @@ def _charge_record(*, payment_id: int, result: ChargeResult) -> Payment:
     publish(event)
     if payment.status == Status.SUCCEEDED and payment.order_cancelled_at is not None:
         _refund_begin(payment)
-    return payment
+        return payment, True
+    return payment, False
 
 
 # --- cancelling and refunding ------------------------------------------------------------
@@ -192,23 +220,15 @@ def _cancel(payment: Payment, *, reason: str) -> None:
     payment.save(update_fields=["status", "failure_reason", "updated_at"])
 
 
+@transaction.atomic
 def payment_settle_cancelled_order(*, order_id: int, reason: str) -> Payment:
-    """The order will not complete: its payment must end without the money. Must run
-    outside any transaction.
+    """The order will not complete: its payment must end without the money.
 
-    Pending: cancelled, never to be charged. Succeeded: refunded. Charging: the
+    Pending: cancelled, never to be charged. Succeeded: its refund is put in flight
+    and asked for once the caller's transaction has committed. Charging: the
     cancellation is remembered, and the charge's answer, when it is recorded, is
     refunded if it was a success. Failed, cancelled or refunded: nothing to give back.
     """
-    payment, refund_began = _settle_cancelled_order_begin(order_id=order_id, reason=reason)
-    if refund_began:
-        payment = _refund_at_provider(payment)
-        _raise_if_refund_declined(payment)
-    return payment
-
-
-@transaction.atomic(durable=True)
-def _settle_cancelled_order_begin(*, order_id: int, reason: str) -> tuple[Payment, bool]:
     payment = _locked_payment_of(order_id)
     if payment.order_cancelled_at is None:
         payment.order_cancelled_at = timezone.now()
@@ -217,13 +237,13 @@ def _settle_cancelled_order_begin(*, order_id: int, reason: str) -> tuple[Paymen
         _cancel(payment, reason=reason)
     elif payment.status == Status.SUCCEEDED:
         _refund_begin(payment)
-        return payment, True
-    return payment, False
+        _after_commit(_refund_at_provider, payment.pk)
+    return payment
 
 
 def payment_refund(*, payment_id: int) -> Payment:
     """Refund a succeeded payment on an operator's request (the admin's "Refund"
-    action). Must run outside any transaction."""
+    action), and answer how it went. Must run outside any transaction."""
     payment = _refund_requested(payment_id=payment_id)
     payment = _refund_at_provider(payment)
     _raise_if_refund_declined(payment)
@@ -256,7 +276,7 @@ def _refund_at_provider(payment: Payment) -> Payment:
     result = get_provider().refund(
         reference=payment.provider_reference, amount=payment.amount, idempotency_key=payment.refund_idempotency_key
     )
-    faults.pause_after_provider_answered("refund", payment.refund_idempotency_key)
+    logger.info("the provider answered the refund %s: %s", payment.refund_idempotency_key, _said(result))
     return _refund_record(payment_id=payment.pk, result=result)
 
 
@@ -289,8 +309,7 @@ def _refund_record(*, payment_id: int, result: RefundResult) -> Payment:
 
 
 def _raise_if_refund_declined(payment: Payment) -> None:
-    # Raised, not only recorded: in a handler the bus retries and then parks the event
-    # where an operator sees it; in the admin the message says why.
+    # For the operator who asked: the admin's message says why.
     if payment.status == Status.SUCCEEDED:
         raise RefundDeclined(f"The provider declined the refund of payment {payment.id}: {payment.failure_reason}.")
 

@@ -38,10 +38,43 @@ def money_taken(order_id: int) -> Decimal:
 
 @pytest.fixture
 def bus_offline(monkeypatch):
-    """For tests that commit for real: publish's on-commit send stays here instead of reaching Redis."""
+    """For tests that commit for real: the outbox's sends stay here instead of reaching the broker."""
     sent = []
-    monkeypatch.setattr("commerce_core.events.outbox.send_envelope", sent.append)
+    monkeypatch.setattr("commerce_core.events.outbox.send", sent.append)
     return sent
+
+
+@pytest.fixture
+def deliver(deliver, django_capture_on_commit_callbacks):
+    """The plugin's `deliver`, then what the worker does once the delivery has
+    committed: the provider calls services.py scheduled for after the commit. (The
+    outbox's sends stay captured, not run.)"""
+
+    def run(event, **options):
+        outcome = retry = None
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            try:
+                outcome = deliver(event, **options)
+            except deliver.RetryRequested as requested:  # the other handlers' effects committed
+                retry = requested
+        for callback in callbacks:
+            if getattr(callback, "__module__", "") == "payments.services":
+                callback()
+        if retry is not None:
+            raise retry
+        return outcome
+
+    run.RetryRequested = deliver.RetryRequested
+    return run
+
+
+@pytest.fixture
+def no_faults():
+    """Fault points configured by a test are cleared after it."""
+    from commerce_core import faults
+
+    yield faults
+    faults.configure("")
 
 
 class CountingProvider(SimulatedProvider):

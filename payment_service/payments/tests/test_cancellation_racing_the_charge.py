@@ -11,8 +11,9 @@ from decimal import Decimal
 
 import pytest
 
+from commerce_core import faults
 from commerce_core.events.models import OutboxMessage
-from payments import faults, services
+from payments import services
 from payments.models import Payment
 from payments.providers import SimulatedProvider
 
@@ -54,11 +55,11 @@ def cancel_while_the_provider_is_charging(deliver, order, monkeypatch):
 
 
 def cancel_after_the_provider_answered_before_it_is_recorded(deliver, order, monkeypatch):
-    def cancel_once(operation, key):
-        if operation == "charge":
+    def cancel_once(name):
+        if name == "payment.after_charge":
             deliver(order.cancelled())
 
-    monkeypatch.setattr(faults, "pause_after_provider_answered", cancel_once)
+    monkeypatch.setattr(faults, "point", cancel_once)
     deliver(order.stock_reserved())
 
 

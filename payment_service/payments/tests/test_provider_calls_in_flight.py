@@ -14,9 +14,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from commerce_core import faults
 from commerce_core.events.models import OutboxMessage
 from commerce_core.events.periodic import registered_jobs
-from payments import faults, jobs, services
+from payments import jobs, services
 from payments.models import Payment
 from payments.providers import SimulatedProvider, read_ledger
 
@@ -58,13 +59,15 @@ def provider(settings):
     HookedProvider.on_call = None
 
 
-def crash_once_at(operation):
+def crash_once_at(name):
+    """A hook that raises Crash the first time it is called with `name` (a provider
+    operation, or a fault point)."""
     state = {"crashed": False}
 
     def hook(called, *args):
-        if called == operation and not state["crashed"]:
+        if called == name and not state["crashed"]:
             state["crashed"] = True
-            raise Crash(f"killed at {operation}")
+            raise Crash(f"killed at {name}")
 
     return hook
 
@@ -102,7 +105,7 @@ def crash_before_the_provider_is_called(monkeypatch, provider):
 
 
 def crash_after_the_provider_charged(monkeypatch, provider):
-    monkeypatch.setattr(faults, "pause_after_provider_answered", crash_once_at("charge"))
+    monkeypatch.setattr(faults, "point", crash_once_at("payment.after_charge"))
 
 
 def crash_while_recording_the_providers_answer(monkeypatch, provider):
@@ -194,7 +197,13 @@ def crash_before_the_provider_refunds(monkeypatch, provider):
 
 
 def crash_after_the_provider_refunded(monkeypatch, provider):
-    monkeypatch.setattr(faults, "pause_after_provider_answered", crash_once_at("refund"))
+    original = services._refund_record
+
+    def record(**kwargs):
+        monkeypatch.setattr(services, "_refund_record", original)
+        raise Crash("killed after the provider refunded")
+
+    monkeypatch.setattr(services, "_refund_record", record)
 
 
 @pytest.mark.parametrize(
@@ -256,8 +265,8 @@ def test_a_provider_that_cannot_be_reached_leaves_the_charge_in_flight_for_the_r
     deliver(order.placed())
     provider.on_call = unreachable
 
-    with pytest.raises(deliver.RetryRequested):
-        deliver(order.stock_reserved())
+    # The handler's part (the call in flight) is done; the call itself failed after it.
+    assert deliver(order.stock_reserved()) == {"status": "done"}
     assert status_of(order) == "charging"
     assert services.payments_resolve_in_flight(now=later()) == []  # still unreachable
     assert status_of(order) == "charging"
@@ -319,39 +328,54 @@ def test_the_provider_is_called_outside_any_transaction_once_the_call_is_committ
 
     assert WitnessProvider.seen == [("charge", False, "charging", True), ("refund", False, "refunding", True)]
     assert status_of(order) == "refunded"
-    assert [e["type"] for e in bus_offline] == ["payment.succeeded", "payment.refunded"]
+    assert [m.event_type for m in OutboxMessage.objects.order_by("created_at")] == [
+        "payment.succeeded",
+        "payment.refunded",
+    ]
 
 
-def test_the_payment_steps_refuse_to_run_inside_a_callers_transaction(deliver, order):
+def test_the_provider_is_asked_only_once_the_callers_transaction_has_committed(
+    order, provider_calls, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    services.payment_record(order_id=order.id, user_id=order.user_id, amount=TOTAL, payment_token="tok_visa")
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():  # a batch of events, say
+            services.payment_charge(order_id=order.id)
+            assert (status_of(order), provider_calls) == ("charging", [])
+        # committed: now the provider is asked
+    assert [method for method, _ in provider_calls] == ["charge"]
+    assert status_of(order) == "succeeded"
+
+
+def test_recording_an_answer_or_an_operators_refund_refuses_to_run_inside_a_callers_transaction(deliver, order):
     from django.db import transaction
 
     deliver(order.placed())
+    deliver(order.stock_reserved())
     with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
-        services.payment_charge(order_id=order.id)
-    assert status_of(order) == "pending"
-    assert read_ledger() == []
+        services.payment_refund(payment_id=Payment.objects.get(order_id=order.id).pk)
+    assert status_of(order) == "succeeded"
+    assert money_taken(order.id) == TOTAL
 
 
-# --- the test-only fault injection ------------------------------------------------------------
+# --- the fault points, as the drills and the crash tests use them -------------------------------
 
 
-def test_the_fault_injection_is_off_by_default(settings, monkeypatch):
-    slept = []
-    monkeypatch.setattr(faults.time, "sleep", slept.append)
+@pytest.mark.parametrize(
+    ("point", "charged_before_the_resolver"), [("payment.before_charge", False), ("payment.after_charge", True)]
+)
+def test_a_fault_on_either_side_of_the_charge_leaves_it_in_flight_for_the_resolver(
+    deliver, order, no_faults, point, charged_before_the_resolver
+):
+    deliver(order.placed())
+    no_faults.configure(f"{point}=fail")
 
-    faults.pause_after_provider_answered("charge", "order-1")
+    deliver(order.stock_reserved())
 
-    assert settings.PAYMENT_TEST_PAUSE_AFTER_CHARGE_SECONDS == 0
-    assert slept == []
-
-
-def test_the_fault_injection_pauses_after_a_charge_only_and_says_which(settings, monkeypatch, caplog):
-    slept = []
-    monkeypatch.setattr(faults.time, "sleep", slept.append)
-    settings.PAYMENT_TEST_PAUSE_AFTER_CHARGE_SECONDS = 5
-
-    faults.pause_after_provider_answered("refund", "order-1-refund")
-    faults.pause_after_provider_answered("charge", "order-1")
-
-    assert slept == [5]
-    assert f"{faults.PAUSE_MESSAGE} order-1;" in caplog.text
+    assert status_of(order) == "charging"
+    assert money_taken(order.id) == (TOTAL if charged_before_the_resolver else 0)
+    no_faults.configure("")
+    services.payments_resolve_in_flight(now=later())
+    assert (status_of(order), money_taken(order.id)) == ("succeeded", TOTAL)
