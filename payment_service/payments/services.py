@@ -125,24 +125,24 @@ def payment_charge(*, order_id: int) -> Payment:
         payment.charge_idempotency_key = charge_idempotency_key(order_id)
         payment.in_flight_since = timezone.now()
         payment.save(update_fields=["status", "charge_idempotency_key", "in_flight_since", "updated_at"])
-        _after_commit(_charge_at_provider, payment.pk)
+        _after_commit(_charge_at_provider, payment.pk, status=Status.CHARGING)
     return payment
 
 
-def _after_commit(call, payment_id: int) -> None:
+def _after_commit(call, payment_id: int, *, status: str) -> None:
     """Make the provider call `call(payment)` once the current transaction has
-    committed (at once, outside one). A failure is logged, not raised: the payment
-    stays in flight, and the resolver asks again later."""
+    committed (at once, outside one), unless the payment has left `status` by then
+    (the resolver answered first). A failure is logged, not raised: it must not
+    disturb the committed work around it, and the payment stays in flight for the
+    resolver to ask again."""
 
     def provider_call() -> None:
-        payment = Payment.objects.get(pk=payment_id)
-        if payment.status not in Payment.IN_FLIGHT:
-            return  # answered meanwhile (the resolver, a concurrent worker)
         try:
-            call(payment)
+            payment = Payment.objects.get(pk=payment_id)
+            if payment.status == status:
+                call(payment)
         except Exception:
-            logger.exception("payment %s stays %s: its provider call failed; the resolver will ask again",
-                             payment.pk, payment.status)  # fmt: skip
+            logger.exception("the provider call of payment %s failed; it stays in flight for the resolver", payment_id)
 
     transaction.on_commit(provider_call)
 
@@ -237,7 +237,7 @@ def payment_settle_cancelled_order(*, order_id: int, reason: str) -> Payment:
         _cancel(payment, reason=reason)
     elif payment.status == Status.SUCCEEDED:
         _refund_begin(payment)
-        _after_commit(_refund_at_provider, payment.pk)
+        _after_commit(_refund_at_provider, payment.pk, status=Status.REFUNDING)
     return payment
 
 
