@@ -23,6 +23,10 @@ def web_argv(project: Project, *, python: str, host: str, port: int) -> list[str
             "--http",
             "httptools",
             "--no-access-log",
+            # Pushed frames are encoded once for every socket; compressing them per
+            # socket would cost each socket a compressor's memory and CPU per event.
+            "--ws-per-message-deflate",
+            "false",
         ]
     # Keep-alive well above the gateway's idle reuse (4 s), so a pooled connection is
     # never closed under a request; no control socket, since several run side by side.

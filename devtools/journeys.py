@@ -183,10 +183,11 @@ def final_order(client: httpx.Client, customer: Customer, order_id: int, timeout
 def publish_raw(platform, envelope: dict) -> None:
     """Put an envelope on the bus the way a service's outbox does, bypassing every
     service: how the tests deliver an event a second time."""
-    from commerce_core.events.broker import Broker, BrokerOptions
+    from commerce_core.events.broker import connect
+    from commerce_core.events.broker_base import BrokerOptions
     from commerce_core.events.routing import default_subscriptions, queues_for
 
-    broker = Broker(BrokerOptions(url=platform.broker_url))
+    broker = connect(BrokerOptions(url=platform.broker_url))
     try:
         broker.publish(envelope, queues_for(envelope["type"], default_subscriptions()))
     finally:

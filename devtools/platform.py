@@ -7,6 +7,7 @@
         platform.up()                    # setup(), start(), wait_healthy()
         platform.stop_process("cart-worker")
         platform.start_process("cart-worker")
+        platform.start_process("gateway-web@18010")   # one more gateway web process
     # leaving the block stops every child and the embedded Redis
 
 What runs comes from one table, `commerce_core.settings.topology.PROJECTS`: for each
@@ -206,7 +207,9 @@ class Platform:
 
     def start_process(self, name: str, *, env: Mapping[str, str] | None = None) -> None:
         """Start one child (`catalog-web`, `cart-worker`, ...) unless it is running;
-        `env` adds to its environment for this run only (a drill's faults, say)."""
+        `env` adds to its environment for this run only (a drill's faults, say).
+        `<project>-web@<port>` is one more web process of that project on that port
+        (e.g. a second gateway process)."""
         child = self.children.get(name) or self._make_child(name)
         if child.running:
             return
@@ -361,12 +364,14 @@ class Platform:
             raise PlatformError(f"{name} failed ({code}):\n" + "".join(f"  {line}\n" for line in recent))
 
     def _make_child(self, name: str) -> Child:
-        project_name, _, kind = name.rpartition("-")
+        base, _, extra_port = name.partition("@")
+        project_name, _, kind = base.rpartition("-")
         project = next((p for p in self.projects if p.name == project_name), None)
-        if project is None or kind not in KINDS:
+        if project is None or kind not in KINDS or (extra_port and (kind != "web" or not extra_port.isdigit())):
             raise ValueError(f"unknown process {name!r}; known: {', '.join(self.child_names())}")
         if kind == "web":
-            argv = web_argv(project, python=self.python, host="127.0.0.1", port=self.ports[project.name])
+            port = int(extra_port) if extra_port else self.ports[project.name]
+            argv = web_argv(project, python=self.python, host="127.0.0.1", port=port)
         else:
             argv = worker_argv(project, python=self.python)
         return Child(name=name, project=project, argv=argv, cwd=self.root / project.directory)

@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from commerce_core.events.broker import Broker, BrokerOptions
+from commerce_core.events.broker import connect
+from commerce_core.events.broker_base import BrokerOptions
 from commerce_core.events.routing import all_queues, default_subscriptions, subscribers_of
 from commerce_core.settings.topology import PROJECTS
 from devtools import databases
@@ -79,7 +80,7 @@ class Ledger:
             project.name: Database(databases.database_url(project.name, env, platform.state_dir))
             for project in PROJECTS
         }
-        self.broker = Broker(BrokerOptions(url=env.get("BROKER_URL") or platform.redis_url))
+        self.broker = connect(BrokerOptions(url=env.get("BROKER_URL") or platform.redis_url))
         self.table = default_subscriptions()
         # The simulated payment provider keeps its own ledger, outside the payment database.
         self.provider_ledger = Path(
@@ -125,10 +126,7 @@ class Ledger:
             waiting[f"{name} retries"] = db.rows("SELECT COUNT(*) FROM events_scheduledretry")[0][0]
         try:
             for queue in all_queues(self.table):
-                waiting[queue] = self.broker.depth(queue)
-            if self.broker.options.is_redis:
-                with self.broker.connection() as conn, conn.default_channel.conn_or_acquire() as client:
-                    waiting["delivered, unacknowledged"] = client.hlen("unacked")
+                waiting[queue] = self.broker.depth(queue)  # not yet acknowledged, delivered or not
         finally:
             self.broker.reset()
         return {key: value for key, value in waiting.items() if value}

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from devtools.journeys import Customer, EventSocket, eventually, register_and_log_in
+from devtools.journeys import Customer, EventSocket, eventually
 
 from .outage import databases_unavailable
 
@@ -87,7 +87,17 @@ def change_price(ctx: DrillContext, product_id: int, price: str) -> None:
 
 def shopper(ctx: DrillContext) -> Customer:
     with httpx.Client(base_url=ctx.platform.gateway_url, timeout=15) as client:
-        return register_and_log_in(client)
+        username = f"drill_{uuid.uuid4().hex[:12]}"
+        password = "correct-horse-battery-staple"
+        registered = patient(
+            lambda: client.post(
+                "/api/auth/register/",
+                json={"username": username, "email": f"{username}@example.com", "password": password},
+            ),
+            ok=(201,),
+        )
+        tokens = patient(lambda: client.post("/api/auth/token/", json={"username": username, "password": password}))
+        return Customer(id=registered.json()["id"], username=username, access=tokens.json()["access"])
 
 
 def buy(ctx: DrillContext, customer: Customer, product_id: int, *, token: str = "tok_visa") -> int:
@@ -149,15 +159,38 @@ def in_parallel(jobs: list[Callable[[], object]]) -> list[object]:
     return results
 
 
-def shop(ctx: DrillContext, *, shoppers: int, orders_each: int, product_id: int) -> list[str]:
-    """`shoppers` customers each buying `orders_each` times, side by side; the final statuses."""
-    customers = [shopper(ctx) for _ in range(shoppers)]
+def shop(ctx: DrillContext, *, shoppers: int | list[Customer], orders_each: int, product_id: int) -> list[str]:
+    """Customers (new ones, or those given) each buying `orders_each` times, side by
+    side; the orders' final statuses."""
+    customers = shoppers if isinstance(shoppers, list) else [shopper(ctx) for _ in range(shoppers)]
     ready_to_sell(ctx, customers[0], product_id)
 
     def one_customer(customer):
         return [settled(ctx, customer, buy(ctx, customer, product_id)) for _ in range(orders_each)]
 
     return [status for statuses in in_parallel([lambda c=c: one_customer(c) for c in customers]) for status in statuses]
+
+
+class Background:
+    """A job on a thread of its own; `result()` joins it and re-raises its failure."""
+
+    def __init__(self, job: Callable[[], object]):
+        self._result: object = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(job,))
+        self._thread.start()
+
+    def _run(self, job) -> None:
+        try:
+            self._result = job()
+        except BaseException as exc:  # re-raised in the drill's thread by result()
+            self._error = exc
+
+    def result(self) -> object:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
 
 
 def ready_to_sell(ctx: DrillContext, customer: Customer, product_id: int) -> None:
@@ -208,22 +241,18 @@ def redis_restarted_empty(ctx: DrillContext) -> str:
             changes.append(index)
             index += 1
 
-    changer = threading.Thread(target=keep_changing_prices)
-    changer.start()
+    changer = Background(keep_changing_prices)
     try:
-        statuses = []
-        buyers = threading.Thread(
-            target=lambda: statuses.extend(shop(ctx, shoppers=4, orders_each=3, product_id=product))
-        )
-        buyers.start()
+        customers = [shopper(ctx) for _ in range(4)]
+        buyers = Background(lambda: shop(ctx, shoppers=customers, orders_each=3, product_id=product))
         time.sleep(4)
         ctx.redis.stop()
         time.sleep(1)
         ctx.redis.start()  # same port, no data: what a restart without persistence leaves
-        buyers.join()
+        statuses = buyers.result()
     finally:
         stop.set()
-        changer.join()
+        changer.result()
     return f"Redis restarted empty during {len(changes)} price changes and {len(statuses)} checkouts"
 
 
@@ -257,12 +286,11 @@ def poison_event(ctx: DrillContext) -> str:
 
 def database_unavailable(ctx: DrillContext) -> str:
     product = new_product(ctx, stock=1_000)
-    statuses = []
-    buyers = threading.Thread(target=lambda: statuses.extend(shop(ctx, shoppers=4, orders_each=4, product_id=product)))
-    buyers.start()
+    customers = [shopper(ctx) for _ in range(4)]
+    buyers = Background(lambda: shop(ctx, shoppers=customers, orders_each=4, product_id=product))
     time.sleep(3)
     databases_unavailable(ctx.platform, seconds=30)
-    buyers.join()
+    statuses = buyers.result()
     return f"every database unavailable for 30 s during {len(statuses)} checkouts"
 
 

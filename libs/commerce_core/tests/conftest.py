@@ -27,15 +27,7 @@ def redis_client():
 
 def _delete_queues(broker, names):
     if broker.options.is_redis:
-        with broker.connection() as conn:
-            with conn.default_channel.conn_or_acquire() as client:
-                client.delete(*names)
-                # Messages of these queues a stopped consumer had taken and not acknowledged
-                # (Kombu keeps them as [message, exchange, routing key] in one shared hash).
-                for tag, raw in client.hgetall("unacked").items():
-                    if json.loads(raw)[2] in names:
-                        client.hdel("unacked", tag)
-                        client.zrem("unacked_index", tag)
+        broker.client.delete(*names)  # each queue is a stream, with its consumer group
         return
     with broker.connection() as conn:
         channel = conn.channel()
@@ -83,9 +75,7 @@ def _reset_handlers():
 def queued_event_ids(broker, queue: str) -> list[str]:
     """The ids of the events waiting in a queue, oldest first, left where they are."""
     if broker.options.is_redis:
-        with broker.connection() as conn, conn.default_channel.conn_or_acquire() as client:
-            raw_messages = client.lrange(queue, 0, -1)
-        return [json.loads(raw)["properties"]["message_id"] for raw in reversed(raw_messages)]
+        return [json.loads(fields[b"e"])["id"] for _, fields in broker.client.xrange(queue)]
     ids = []
     with broker.connection() as conn:
         channel = conn.channel()

@@ -1,6 +1,7 @@
 """A minimal project for testing the shared library against real Redis and a real
-database: the shared defaults, the library's optional apps (`customers`) and one app
-(`busapp`) with test-only event types.
+database: the shared defaults, the library's optional apps (`customers`), one app
+(`busapp`) with test-only event types and one (`inputapp`) with a small API over
+columns of every kind.
 
 Redis: `REDIS_URL` when set (the tests own that database and may empty it, as the
 end-to-end tests do), else a private embedded redis-server for the run. Broker:
@@ -26,7 +27,7 @@ from commerce_core.settings.env import LOCAL_STATE_DIR  # noqa: E402
 # Queue names carry the pid so that runs sharing a Redis never consume each other's messages.
 SERVICE_NAME = f"bustest{os.getpid()}"
 ROOT_URLCONF = "tests.urls"
-INSTALLED_APPS = [*INSTALLED_APPS, "commerce_core.customers", "tests.busapp"]
+INSTALLED_APPS = [*INSTALLED_APPS, "commerce_core.customers", "tests.busapp", "tests.inputapp"]
 DATABASES = build_databases("bustest")
 OTHER_SERVICE_NAME = f"{SERVICE_NAME}-other"
 COMMERCE_EVENTS = {

@@ -67,10 +67,10 @@ def test_a_rolled_back_transaction_publishes_nothing(bus, own_queue):
 
 
 def test_an_event_whose_send_failed_stays_unsent_and_is_sent_again_by_the_relay(bus, own_queue, monkeypatch):
-    def broker_down(envelope, queues):
-        raise ConnectionError("broker unreachable")
+    def broker_down(items):
+        return [ConnectionError("broker unreachable")] * len(items)
 
-    monkeypatch.setattr(bus, "publish", broker_down)
+    monkeypatch.setattr(bus, "publish_many", broker_down)
     message = committed(ThingHappened(thing_id=7))
     message.refresh_from_db()
     assert message.sent_at is None and message.send_attempts == 1
@@ -157,6 +157,30 @@ def test_events_lost_with_a_redis_restarted_empty_are_sent_again_and_handled_onc
     assert InboxMessage.objects.filter(event_id=handled_before.event_id, handler__endswith="record_thing").count() == 1
 
 
+@pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="a Redis broker's failure")
+def test_an_event_marked_sent_only_after_the_loss_was_noticed_is_sent_again(bus, redis_client, own_queue):
+    from commerce_core.events.worker import EventWorker
+
+    events = EventWorker(broker=bus)
+    events.housekeeping.tick()  # the worker knows the broker's epoch
+    old_epoch = bus.epoch()
+    with transaction.atomic():
+        late = publish(ThingHappened(thing_id=32))
+    sender.flush()
+    # The send reached the old Redis, but its "sent" mark is written late, after the
+    # loss was noticed and the resend done: as if the sender had stalled in between.
+    OutboxMessage.objects.filter(pk=late.pk).update(sent_at=None)
+    redis_client.flushdb()
+    events.housekeeping.tick()  # notices the new epoch, resends what it finds
+    outbox.mark_sent([late.pk], epoch=old_epoch)
+    assert queued_event_ids(bus, own_queue) == []
+
+    events.housekeeping.tick()  # still recovering: the late mark names the lost epoch
+    relay_pending(older_than_seconds=0)
+    assert queued_event_ids(bus, own_queue) == [str(late.event_id)]
+    events.housekeeping.stop()
+
+
 # --- idempotent consumer ---------------------------------------------------------------
 
 
@@ -217,6 +241,30 @@ def test_a_retry_that_cannot_be_stored_keeps_the_message_instead_of_dropping_it(
     committed(ThingHappened(thing_id=41))
     wait_for(lambda: Effect.objects.filter(handler="flaky", thing_id=41).exists(), timeout=20)
     assert Effect.objects.filter(handler="record", thing_id=41).count() == 1
+
+
+def test_messages_a_killed_worker_took_and_never_acknowledged_are_handled_after_it(bus, own_queue):
+    """A worker killed at any instant: what it had taken comes back to the next one."""
+    first = Envelope.wrap(ThingHappened(thing_id=42), source="test").to_dict()
+    second = Envelope.wrap(ThingHappened(thing_id=43), source="test").to_dict()
+    put_on_the_bus(bus, first)
+    put_on_the_bus(bus, second)
+    crashed = bus.consumer(own_queue)
+    taken = crashed.fetch(wait=1.0, limit=10)
+    assert {delivery.body["id"] for delivery in taken} == {first["id"], second["id"]}
+    # The process dies here: no acknowledgement, no goodbye to the broker.
+    if bus.options.is_amqp:
+        crashed.connection.transport.close_connection(crashed.connection.connection)
+
+    from commerce_core.events.worker import EventWorker
+
+    events = EventWorker(broker=bus)
+    events.start()
+    try:
+        wait_for(lambda: Effect.objects.filter(handler="record", thing_id__in=[42, 43]).count() == 2, timeout=15)
+    finally:
+        events.stop()
+    assert bus.depth(own_queue) == 0
 
 
 # --- retries and dead letters ------------------------------------------------------------
@@ -319,10 +367,10 @@ def test_the_heartbeat_reports_an_outbox_that_stopped_draining(bus, monkeypatch,
 
     settings.COMMERCE_EVENTS = {**settings.COMMERCE_EVENTS, "OUTBOX_ALARM_SECONDS": 0.0}
 
-    def broker_down(envelope, queues):
-        raise ConnectionError("broker unreachable")
+    def broker_down(items):
+        return [ConnectionError("broker unreachable")] * len(items)
 
-    monkeypatch.setattr(bus, "publish", broker_down)
+    monkeypatch.setattr(bus, "publish_many", broker_down)
     committed(ThingHappened(thing_id=70))
     events = EventWorker(broker=bus)
     events.housekeeping.tick()

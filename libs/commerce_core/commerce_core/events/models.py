@@ -15,6 +15,9 @@ class OutboxMessage(models.Model):
     envelope = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    #: The broker's epoch when it was sent (Redis): sent in an epoch the broker has
+    #: since lost, it is sent again (see worker.Housekeeping).
+    sent_epoch = models.CharField(max_length=32, blank=True)
     send_attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
 

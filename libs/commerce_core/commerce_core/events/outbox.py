@@ -14,7 +14,9 @@ harmless: every consumer handles an event id once (delivery.py).
 
 `resend_since()` marks rows already sent as unsent again: what the worker does when
 the broker lost its queues (a Redis restarted empty, see worker.py), and what an
-operator does with `manage.py resend_outbox --since ...`.
+operator does with `manage.py resend_outbox --since ...`. Each row records the
+Redis broker's epoch it was sent in, read before the send: a row whose mark
+arrives after the worker's resend still carries the lost epoch, and is sent again.
 """
 
 import atexit
@@ -61,6 +63,12 @@ def send(envelope: dict) -> None:
     queues = queues_for(envelope["type"])
     if queues:
         default_broker().publish(envelope, queues)
+
+
+def send_many(envelopes: list[dict]) -> list[BaseException | None]:
+    """Several envelopes in as few broker round trips as possible; per envelope, the
+    error that kept it from the broker, or None."""
+    return default_broker().publish_many([(envelope, queues_for(envelope["type"])) for envelope in envelopes])
 
 
 class OutboxSender:
@@ -123,17 +131,20 @@ class OutboxSender:
     def _send_batch(self, items: list) -> None:
         faults.point("outbox.before_send")  # the drills kill the process here, after the commit
         sent, failed = [], []
-        for pk, envelope in items:
-            try:
-                send(envelope)
-            except Exception as exc:  # the relay sends it again; the change itself is committed
-                failed.append((pk, exc))
-            else:
+        epoch = _epoch_before_sending()
+        try:
+            errors = send_many([envelope for _, envelope in items])
+        except Exception as exc:  # the relay sends them again; the changes themselves are committed
+            errors = [exc] * len(items)
+        for (pk, _), error in zip(items, errors, strict=True):
+            if error is None:
                 sent.append(pk)
+            else:
+                failed.append((pk, error))
         try:
             close_old_connections()
             if sent:
-                mark_sent(sent)
+                mark_sent(sent, epoch=epoch)
             for pk, exc in failed:
                 logger.warning("sending event %s failed, the relay will retry: %s", pk, exc)
                 note_send_failure(pk, exc)
@@ -145,9 +156,18 @@ sender = OutboxSender()
 atexit.register(sender.flush, 5.0)
 
 
-def mark_sent(pks: list) -> None:
+def _epoch_before_sending() -> str:
+    """The broker's epoch, read before a send: an event marked with an epoch the broker
+    has since lost is sent again, however late the mark is written."""
+    try:
+        return default_broker().epoch(create=False) or ""
+    except Exception:  # the send is about to fail too; an empty epoch only means "send again"
+        return ""
+
+
+def mark_sent(pks: list, *, epoch: str) -> None:
     OutboxMessage.objects.filter(pk__in=pks, sent_at__isnull=True).update(
-        sent_at=timezone.now(), send_attempts=F("send_attempts") + 1, last_error=""
+        sent_at=timezone.now(), sent_epoch=epoch, send_attempts=F("send_attempts") + 1, last_error=""
     )
 
 
@@ -174,24 +194,28 @@ def relay_pending(*, older_than_seconds: float | None = None, limit: int = 500) 
             .order_by("created_at")[:limit]
         )
         delivered = []
-        for message in pending:
-            try:
-                send(message.envelope)
-            except Exception as exc:
-                logger.warning("relaying event %s failed: %s", message.event_id, exc)
-                note_send_failure(message.pk, exc)
-                break  # the broker is away: the rest waits for the next round
-            delivered.append(message.pk)
+        epoch = _epoch_before_sending() if pending else ""
+        errors = send_many([message.envelope for message in pending]) if pending else []
+        for message, error in zip(pending, errors, strict=True):
+            if error is None:
+                delivered.append(message.pk)
+            else:
+                logger.warning("relaying event %s failed: %s", message.event_id, error)
+                note_send_failure(message.pk, error)
         if delivered:
-            mark_sent(delivered)
+            mark_sent(delivered, epoch=epoch)
         sent = len(delivered)
     return sent
 
 
-def resend_since(moment: datetime) -> int:
+def resend_since(moment: datetime, *, unless_epoch: str | None = None) -> int:
     """Mark every row sent at or after `moment` as unsent, so the relay sends it again;
-    returns how many. Consumers skip the ones they already handled."""
-    return OutboxMessage.objects.filter(sent_at__gte=moment).update(sent_at=None)
+    returns how many. With `unless_epoch`, only those sent in another broker epoch.
+    Consumers skip the events they already handled."""
+    rows = OutboxMessage.objects.filter(sent_at__gte=moment)
+    if unless_epoch is not None:
+        rows = rows.exclude(sent_epoch=unless_epoch)
+    return rows.update(sent_at=None, sent_epoch="")
 
 
 def backlog() -> tuple[int, float]:

@@ -23,7 +23,8 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from .broker import Broker, default_broker
+from .broker import default_broker
+from .broker_base import Broker, Delivery, QueueConsumer
 from .checks import check_subscriptions
 from .delivery import Received, record_batch, run_due_retries
 from .heartbeat import TTL_SECONDS, WorkerStatus, heartbeat_key
@@ -40,6 +41,11 @@ BROKER_EPOCH_KEY = "broker_epoch"
 class EventConsumer:
     """Consumes one queue in batches, on a thread of its own."""
 
+    #: How long one wait for the next message lasts before the loop looks up again.
+    IDLE_WAIT_SECONDS = 1.0
+    #: How often messages another worker left unacknowledged are looked for.
+    RECLAIM_EVERY_SECONDS = 30.0
+
     def __init__(self, broker: Broker, queue: str, *, batch_size: int, batch_gap: float):
         self.broker = broker
         self.queue = queue
@@ -47,7 +53,6 @@ class EventConsumer:
         self.batch_gap = batch_gap
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._received: list = []
         #: Why the last batch could not be recorded, while it cannot (None when fine).
         self.recording_error: str | None = None
         #: Since when the consumer has had no broker connection (None while connected).
@@ -66,53 +71,36 @@ class EventConsumer:
     def _run(self) -> None:
         delay = 0.5
         while not self._stop.is_set():
-            conn = self.broker.connection()
+            consumer = None
             try:
-                conn.ensure_connection(max_retries=1)
-                consumer = self.broker.consumer(conn, self.queue, prefetch=self.batch_size, on_message=self._take)
-                with consumer:
-                    self.disconnected_since, delay = None, 0.5
-                    while not self._stop.is_set():
-                        self._collect(conn)
-                        if self._received:
-                            batch, self._received = self._received, []
-                            self._process(batch, conn)
+                consumer = self.broker.consumer(self.queue)
+                self.disconnected_since, delay = None, 0.5
+                reclaimed_at = 0.0
+                while not self._stop.is_set():
+                    if time.monotonic() - reclaimed_at >= self.RECLAIM_EVERY_SECONDS:
+                        reclaimed_at = time.monotonic()
+                        self._process(consumer.reclaim(), consumer)
+                    deliveries = consumer.fetch(wait=self.IDLE_WAIT_SECONDS, limit=self.batch_size, gap=self.batch_gap)
+                    self._process(deliveries, consumer)
             except Exception as exc:  # the broker went away (or never came): try again
                 if self.disconnected_since is None:
                     self.disconnected_since = time.time()
                 logger.warning(
                     "event consumer of %s lost the broker (%s); reconnecting in %.1fs", self.queue, exc, delay
                 )
-                self._received = []  # unacknowledged: the broker delivers them again
                 self._stop.wait(delay)
                 delay = min(delay * 2, 10.0)
             finally:
-                try:
-                    conn.release()
-                except Exception:  # closing a broken connection may fail; it is gone either way
-                    pass
+                # Unacknowledged messages go back (RabbitMQ) or stay pending for this
+                # consumer's next start (Redis): never lost.
+                if consumer is not None:
+                    consumer.close()
                 connection.close()
 
-    def _take(self, message) -> None:
-        self._received.append(message)
-
-    def _collect(self, conn) -> None:
-        """Wait up to a second for a message, then take those that follow closely
-        (each within `batch_gap`), up to a batch."""
-        try:
-            conn.drain_events(timeout=1.0)
-        except TimeoutError:
-            if self.broker.options.is_amqp:
-                conn.heartbeat_check()
+    def _process(self, deliveries: list[Delivery], consumer: QueueConsumer) -> None:
+        if not deliveries:
             return
-        while len(self._received) < self.batch_size:
-            try:
-                conn.drain_events(timeout=self.batch_gap)
-            except TimeoutError:
-                return
-
-    def _process(self, messages: list, conn) -> None:
-        batch = [Received.parse(_body_of(message), message) for message in messages]
+        batch = [Received.parse(delivery.body, delivery) for delivery in deliveries]
         delay = 0.5
         while True:
             try:
@@ -126,12 +114,10 @@ class EventConsumer:
                 connection.close()
                 if self._stop.wait(delay):
                     return  # stopping: unacknowledged, the messages are delivered again
-                if self.broker.options.is_amqp:
-                    conn.heartbeat_check()
+                consumer.keep_alive()
                 delay = min(delay * 2, 30.0)
         self.recording_error = None
-        for message in messages:
-            message.ack()
+        consumer.ack(deliveries)
 
     def problems(self) -> list[str]:
         found = []
@@ -142,19 +128,13 @@ class EventConsumer:
         return found
 
 
-def _body_of(message):
-    try:
-        return message.decode()
-    except Exception:  # not JSON, or not even text: parked as malformed with what arrived
-        raw = message.body
-        return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-
-
 class Housekeeping:
     """Everything a worker does on a clock, on one daemon thread (see module docstring)."""
 
     DECLARE_EVERY_SECONDS = 30.0
     FIGURES_EVERY_SECONDS = 5.0
+    #: How long after noticing a lost broker epoch late "sent" marks are still looked for.
+    RECOVERY_SECONDS = 60.0
 
     def __init__(self, broker: Broker, *, service: str, consumer: EventConsumer | None):
         self.broker = broker
@@ -167,6 +147,7 @@ class Housekeeping:
         self._status = WorkerStatus(at=time.time())
         self._last_declare = 0.0
         self._last_figures = 0.0
+        self._recovering_until = 0.0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="events-housekeeping", daemon=True)
@@ -202,23 +183,28 @@ class Housekeeping:
     # --- the steps -----------------------------------------------------------------------
     def _check_broker_epoch(self) -> None:
         """A broker epoch that changed means the broker lost its queues (a Redis
-        restarted empty): whatever this service sent shortly before may have been in
-        them, so it is sent again (consumers skip what they handled)."""
+        restarted empty): whatever this service sent in the old epoch shortly before
+        may have been in them, so it is sent again (consumers skip what they handled).
+        For a while after the change the check is repeated, for the sends whose
+        "sent" mark was written only after the first one."""
         current = self.broker.epoch()
         if current is None:
             return
         known = BusState.objects.filter(key=BROKER_EPOCH_KEY).first()
-        if known is not None and known.value != current:
+        changed = known is not None and known.value != current
+        if changed:
+            self._recovering_until = time.monotonic() + self.RECOVERY_SECONDS
+        if changed or time.monotonic() < self._recovering_until:
             window = self.config["RESEND_WINDOW_SECONDS"]
-            count = resend_since(timezone.now() - timedelta(seconds=window))
-            logger.warning(
-                "the broker lost its queues (epoch %s → %s): sending the %d event(s) of the last %.0fs again",
-                known.value,
-                current,
-                count,
-                window,
-            )
-        if known is None or known.value != current:
+            count = resend_since(timezone.now() - timedelta(seconds=window), unless_epoch=current)
+            if changed or count:
+                logger.warning(
+                    "the broker lost its queues (now epoch %s): sending again the %d event(s) of the last %.0fs",
+                    current,
+                    count,
+                    window,
+                )
+        if known is None or changed:
             BusState.objects.update_or_create(key=BROKER_EPOCH_KEY, defaults={"value": current})
 
     def _declare_queue(self) -> None:

@@ -3,7 +3,10 @@
 Grouped by concern. Values that differ per deployment come from `env`.
 """
 
+import socket
 from datetime import timedelta
+
+from commerce_core.web.converters import PATH_CONVERTER_SCHEMAS
 
 from .env import DEV_GATEWAY_SECRET, DEV_JWT_SECRET, DEV_SECRET_KEY, database_url, env, redis_url
 
@@ -29,6 +32,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "commerce_core.web",
     "commerce_core.events",
     "commerce_core.ops",
 ]
@@ -79,28 +83,33 @@ def build_databases(service: str) -> dict:
 
 
 # --- REST API ---------------------------------------------------------------------
+# Parsing, filters, pagination and the schema are the shared ones of commerce_core.web,
+# which bound every input to what the database stores and answer bad input with a
+# 400 in the one error shape (see that package's modules).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "commerce_core.identity.authentication.GatewayIdentityAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["commerce_core.web.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "commerce_core.web.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "commerce_core.web.filters.DjangoFilterBackend",
+        "commerce_core.web.filters.SearchFilter",
+        "commerce_core.web.filters.OrderingFilter",
     ],
     "EXCEPTION_HANDLER": "commerce_core.web.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "commerce_core.web.openapi.AutoSchema",
 }
 
 SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # `<id:pk>` in a URL is an integer from 1 to 2**63-1, and the document says so.
+    "PATH_CONVERTER_OVERRIDES": PATH_CONVERTER_SCHEMAS,
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
@@ -136,8 +145,13 @@ COMMERCE_EVENTS = {
     "MAX_RETRIES": env.int("EVENT_MAX_RETRIES", default=9),
     "RETRY_BACKOFF_SECONDS": env.float("EVENT_RETRY_BACKOFF", default=2.0),
     "RETRY_BACKOFF_MAX_SECONDS": env.float("EVENT_RETRY_BACKOFF_MAX", default=300.0),
-    # A message delivered but not acknowledged this long goes back to its queue (Redis).
+    # A message a worker took and did not acknowledge this long is taken over by
+    # another worker (Redis; RabbitMQ hands it over as soon as the worker is gone).
     "VISIBILITY_TIMEOUT_SECONDS": env.float("EVENT_VISIBILITY_TIMEOUT", default=300.0),
+    # The worker's name among its queue's consumers (Redis): a worker restarted under
+    # the same name takes back at once what it had not acknowledged. One per host by
+    # default; set it per process when several workers of a service share a host.
+    "CONSUMER_NAME": env.str("EVENT_CONSUMER_NAME", default=socket.gethostname()),
     # RabbitMQ: declare queues as quorum queues (replicated, durable).
     "QUORUM_QUEUES": env.bool("EVENT_QUORUM_QUEUES", default=True),
     # The consumer records up to BATCH_SIZE deliveries in one transaction, taking

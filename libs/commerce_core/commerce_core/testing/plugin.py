@@ -10,6 +10,11 @@ Fixtures:
   (inbox, retries accounting, dead letters), without a broker.
 - `catalog_product`: announce a product the way the catalog does (through
   `deliver`); returns its id.
+- `openapi_document`: the project's OpenAPI document, as `GET /api/<prefix>/schema/`
+  serves it.
+- `unbounded_inputs`: every input of the project without a bound, one line each: the
+  inputs of its OpenAPI document (`openapi_audit`) and the URLs taking `<int:...>`
+  (system check commerce_core.E001). Every project's tests assert it is empty.
 """
 
 import itertools
@@ -24,6 +29,23 @@ _ids = itertools.count(10_000)
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def openapi_document():
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+@pytest.fixture(scope="session")
+def unbounded_inputs(openapi_document):
+    from django.core.checks import run_checks
+
+    from commerce_core.testing.openapi_audit import unbounded_inputs as audit
+
+    urls = [error.msg for error in run_checks(tags=["urls"]) if error.id == "commerce_core.E001"]
+    return [*urls, *audit(openapi_document)]
 
 
 @pytest.fixture
