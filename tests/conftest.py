@@ -125,3 +125,12 @@ def listen(platform):
     yield open_socket
     for socket in sockets:
         socket.close()
+
+
+@pytest.fixture
+def healthy_afterwards(platform):
+    """For a test that stops, kills or restarts processes: once it is done, wait until
+    the platform is whole and healthy again (a restarted worker takes a few seconds to
+    report), so that the next test starts from a running platform."""
+    yield
+    platform.platform.wait_healthy(timeout=HEALTH_TIMEOUT_SECONDS)
