@@ -3,7 +3,8 @@
     cd catalog_service && DJANGO_SETTINGS_MODULE=config.settings \\
         python -m bench.catalog_publisher --count 2000 [--rate 200] --out events.json
 
-Creates products with `catalog.services.product_create`, the catalog's own write
+With `--publish-only N`, it then times N `publish()` calls alone (see
+`_publish_only_cpu`). Creates products with `catalog.services.product_create`, the catalog's own write
 path: the product and its `catalog.product.created` outbox row in one transaction,
 sent to the bus right after commit. With `--rate`, one product every 1/rate s on
 a fixed schedule; without, as fast as one process can. `--max-seconds` stops it
@@ -31,6 +32,9 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=0.0, help="stop publishing after this long (0: never)")
     parser.add_argument("--label", default="bench")
     parser.add_argument("--out", required=True)
+    parser.add_argument(
+        "--publish-only", type=int, default=0, help="then this many publish() calls alone, for their CPU"
+    )
     args = parser.parse_args()
 
     import django
@@ -78,6 +82,7 @@ def main() -> None:
             event_of[envelope["data"]["product_id"]] = str(event_id)
     # Events are sent and marked in batches by the sender thread; count after its last batch.
     sender.flush()
+    publish_cpu = _publish_only_cpu(args.publish_only) if args.publish_only else None
     unsent = OutboxMessage.objects.filter(sent_at__isnull=True).count()
     events = [
         {"event_id": event_of.get(product_id), "product_id": product_id, "committed": committed, "returned": returned}
@@ -91,10 +96,37 @@ def main() -> None:
                 "cpu": cpu,
                 "worst_lag": worst_lag,
                 "unsent": unsent,
+                "publish_cpu": publish_cpu,
                 "events": events,
             },
             out,
         )
+
+
+def _publish_only_cpu(count: int) -> float:
+    """CPU seconds per `publish()` of an event in a transaction of its own, its send
+    by the sender thread included: what the outbox costs a publisher, without the
+    write of its own that a real change makes. The event, `stock.reserved`, goes to
+    the payment service's queue, which nothing in this benchmark reads."""
+    from django.db import transaction
+
+    from commerce_core.events.api import publish
+    from commerce_core.events.contracts.cart import CartLine
+    from commerce_core.events.contracts.inventory import StockReserved
+    from commerce_core.events.outbox import sender
+
+    def one(order_id: int) -> None:
+        line = CartLine(product_id=1, quantity=1, unit_price=Decimal("9.99"))
+        with transaction.atomic():
+            publish(StockReserved(order_id=order_id, user_id=1, items=[line], total=Decimal("9.99")))
+
+    one(0)
+    sender.flush()
+    cpu = time.process_time()
+    for order_id in range(1, count + 1):
+        one(order_id)
+    sender.flush()
+    return (time.process_time() - cpu) / count
 
 
 if __name__ == "__main__":
