@@ -125,3 +125,24 @@ def listen(platform):
     yield open_socket
     for socket in sockets:
         socket.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's package) driven by Playwright, for the modules that
+    test pages. Installed first when missing (`devtools/browser.py`); when it cannot
+    be, the test fails saying why instead of being skipped."""
+    from playwright.sync_api import sync_playwright
+
+    from devtools.browser import LAUNCH_ARGS, BrowserUnavailable, ensure_chromium
+
+    try:
+        executable = ensure_chromium()
+    except BrowserUnavailable as exc:
+        pytest.fail(f"the browser tests need Chromium: {exc}", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(executable), args=LAUNCH_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
