@@ -115,6 +115,12 @@ def test_the_page_shows_new_products_live_and_a_signed_in_customers_order_becomi
     expect(visitor_view.event("Stock of “Live enamel mug”: 3")).to_be_visible()
     expect(visitor_view.page.locator("#events li.mine")).to_have_count(0)
     expect(visitor_view.page.locator("#mine")).to_be_hidden()
+    # Signing out leaves nothing of the customer's on the screen.
+    shopper_view.page.get_by_role("button", name="Sign out").click()
+    expect(shopper_view.page.locator("#mine")).to_be_hidden()
+    expect(shopper_view.page.locator("#events li.mine")).to_have_count(0)
+    expect(shopper_view.event("New product “Live enamel mug”")).to_be_visible()
+    expect(shopper_view.connection).to_have_text("Live")
 
 
 class SocketGate:

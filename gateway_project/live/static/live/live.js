@@ -391,13 +391,14 @@
     } // else the next connection authenticates, subscribes to them and loads them
   }
 
-  /** Forget the user and their state; the socket is the caller's business. */
+  /** Forget the user, their state and their events on this screen; the socket is the caller's business. */
   function endSession(message) {
     clearTimeout(session.timer);
     Object.assign(session, { user: null, access: null, refresh: null, expiresAt: 0, timer: null });
     for (const name of PRIVATE_EVENTS) offsets.delete(name);
     cart = { items: [], total: "0.00" };
     orders.clear();
+    for (const item of document.querySelectorAll("#events li.mine")) item.remove();
     showAccount();
     if (message) notify("warning", message);
   }
