@@ -21,7 +21,10 @@ RUN pip install ./libs/commerce_core
 
 COPY . .
 
-RUN useradd --system --no-create-home --home-dir /app app
+# /var/lib/simulated-provider holds the simulated payment provider's ledger: a volume
+# in compose.yaml, which takes this directory's owner when it is first mounted.
+RUN useradd --system --no-create-home --home-dir /app app \
+    && mkdir -p /var/lib/simulated-provider && chown app /var/lib/simulated-provider
 USER app
 
 EXPOSE 8000 8001 8002 8003 8004 8005

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import httpx
 from websockets.sync.client import ClientConnection, connect
@@ -206,3 +207,47 @@ def envelope_of(frame: dict, *, source: str, time: str = "2026-01-01T00:00:00+00
         "datacontenttype": "application/json",
         "data": frame["data"],
     }
+
+
+def wait_for_output(platform, process: str, text: str, *, timeout: float = 30.0) -> str:
+    """The first line a process of the platform printed that contains `text`."""
+    line = eventually(
+        lambda: next((line for line in platform.platform.recent_output(process) if text in line), None),
+        timeout=timeout,
+    )
+    assert line, f"{process} never printed {text!r}"
+    return line
+
+
+PROVIDER_LEDGER_FILE = "simulated-payment-provider.sqlite3"
+
+
+def provider_ledger(platform) -> list[dict]:
+    """What the simulated payment provider did, read from its own ledger (an SQLite file
+    in the state directory): the money as the provider's dashboard would show it."""
+    import sqlite3
+    from contextlib import closing
+
+    path = platform.platform.state_dir / PROVIDER_LEDGER_FILE
+    if not path.exists():
+        return []
+    with closing(sqlite3.connect(path, timeout=20)) as db:
+        db.row_factory = sqlite3.Row
+        return [dict(row) for row in db.execute("SELECT * FROM operations ORDER BY created_at, rowid")]
+
+
+def money_taken(platform, order_ids) -> Decimal:
+    """Charges minus refunds at the provider for these orders (charged with the key `order-<id>`)."""
+    ledger = provider_ledger(platform)
+    keys = {f"order-{order_id}" for order_id in order_ids}
+    charges = {
+        e["reference"]: Decimal(e["amount"])
+        for e in ledger
+        if e["kind"] == "charge" and e["succeeded"] and e["idempotency_key"] in keys
+    }
+    refunds = [
+        Decimal(e["amount"])
+        for e in ledger
+        if e["kind"] == "refund" and e["succeeded"] and e["charge_reference"] in charges
+    ]
+    return sum(charges.values(), Decimal("0.00")) - sum(refunds, Decimal("0.00"))

@@ -17,6 +17,7 @@ import sqlite3
 import time
 import uuid
 from collections import defaultdict
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -81,6 +82,10 @@ class Ledger:
         }
         self.broker = connect(BrokerOptions(url=env.get("BROKER_URL") or platform.redis_url))
         self.table = default_subscriptions()
+        # The simulated payment provider keeps its own ledger, outside the payment database.
+        self.provider_ledger = Path(
+            env.get("SIMULATED_PROVIDER_LEDGER") or platform.state_dir / "simulated-payment-provider.sqlite3"
+        )
 
     # --- events ----------------------------------------------------------------------------
     def since(self, moment: datetime) -> EventCounts:
@@ -187,6 +192,8 @@ class Ledger:
             paid = payments.get(order_id) == "succeeded"
             if status == "pending":
                 problems.append(f"order {order_id} still pending")
+            elif payments.get(order_id) in ("charging", "refunding"):
+                problems.append(f"order {order_id} is {status}, its payment still {payments[order_id]}")
             elif (status == "paid") != paid:
                 problems.append(f"order {order_id} is {status}, its payment {payments.get(order_id, 'missing')}")
         return problems
@@ -200,9 +207,7 @@ class Ledger:
             Decimal("0"),
         )
         charged = refunded = Decimal("0")
-        for kind, amount in self.db["payment"].rows(
-            "SELECT kind, amount FROM payments_simulatedprovideroperation WHERE succeeded"
-        ):
+        for kind, amount in self._provider_operations():
             if kind == "charge":
                 charged += Decimal(str(amount))
             else:
@@ -210,6 +215,13 @@ class Ledger:
         if charged - refunded != paid_total:
             return [f"charged {charged} − refunded {refunded} ≠ paid orders {paid_total}"]
         return []
+
+    def _provider_operations(self) -> list[tuple[str, str]]:
+        """(kind, amount) of every operation the simulated provider carried out."""
+        if not self.provider_ledger.exists():
+            return []
+        with closing(sqlite3.connect(self.provider_ledger, timeout=20)) as ledger:
+            return ledger.execute("SELECT kind, amount FROM operations WHERE succeeded").fetchall()
 
     def _replicas_equal(self) -> list[str]:
         problems = []

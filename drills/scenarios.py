@@ -300,7 +300,14 @@ def payment_worker_killed_mid_charge(ctx: DrillContext) -> str:
     ready_to_sell(ctx, customer, product)
     ctx.platform.restart_process("payment-worker", env={"COMMERCE_FAULTS": "payment.after_charge=pause:60"})
     order_id = buy(ctx, customer, product)
-    time.sleep(5)  # the charge went through at the provider; its outcome is not committed
+    # The provider charged; the worker is paused before committing what it answered.
+    assert eventually(
+        lambda: any(
+            f"the provider answered the charge order-{order_id}" in line
+            for line in ctx.platform.recent_output("payment-worker")
+        ),
+        timeout=60,
+    ), "the payment worker never reached the charge"
     ctx.platform.kill_process("payment-worker")
     ctx.platform.start_process("payment-worker")
     status = settled(ctx, customer, order_id)

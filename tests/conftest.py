@@ -127,6 +127,15 @@ def listen(platform):
         socket.close()
 
 
+@pytest.fixture
+def healthy_afterwards(platform):
+    """For a test that stops, kills or restarts processes: once it is done, wait until
+    the platform is whole and healthy again (a restarted worker takes a few seconds to
+    report), so that the next test starts from a running platform."""
+    yield
+    platform.platform.wait_healthy(timeout=HEALTH_TIMEOUT_SECONDS)
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Headless Chromium (Debian's package) driven by Playwright, for the modules that

@@ -232,22 +232,51 @@ def cart_item_remove(*, user_id: int, product_id: int) -> CartContents:
 
 @transaction.atomic
 def cart_items_take_out(*, user_id: int, lines: Iterable[tuple[int, int]]) -> CartContents | None:
-    """Take `(product_id, quantity)` pairs out of the user's cart once they are bought.
+    """Take `(product_id, quantity)` pairs out of the user's cart: checkout takes the
+    lines it orders with it, so that the cart is ordered once.
 
-    Only what was bought leaves: a line the customer raised after checkout keeps the
-    difference, one they lowered or removed meanwhile simply goes (or stays gone).
-    Returns the new contents, announced to the owner, or None when nothing changed.
+    A line holding more than is taken keeps the difference; one holding less (or
+    none) simply goes. Returns the new contents, announced to the owner, or None
+    when nothing changed.
     """
     cart = Cart.objects.select_for_update().filter(user_id=user_id).first()
     if cart is None:
         return None
-    bought = dict(lines)
+    taken = dict(lines)
     changed = False
-    for item in CartItem.objects.filter(cart=cart, product_id__in=bought).order_by("id"):
-        if item.quantity > bought[item.product_id]:
-            item.quantity -= bought[item.product_id]
+    for item in CartItem.objects.filter(cart=cart, product_id__in=taken).order_by("id"):
+        if item.quantity > taken[item.product_id]:
+            item.quantity -= taken[item.product_id]
             item.save(update_fields=["quantity"])
         else:
             item.delete()
         changed = True
     return _cart_changed(cart) if changed else None
+
+
+@transaction.atomic
+def cart_items_give_back(*, user_id: int, lines: Iterable[tuple[int, int]]) -> CartContents | None:
+    """Put `(product_id, quantity)` pairs back into the user's cart: the lines of an
+    order that failed or was cancelled, for the customer to try again.
+
+    They are added to what the cart holds now (the customer may have filled it
+    meanwhile). Stock is not checked here, since nothing is sold yet: checkout checks
+    it again. A product deleted meanwhile does not come back. Returns the new
+    contents, announced to the owner, or None when nothing changed.
+    """
+    lines = dict(lines)
+    products = ProductReplica.objects.filter(pk__in=lines, is_deleted=False).in_bulk()
+    if not products:
+        return None
+    cart, _ = Cart.objects.select_for_update().get_or_create(user_id=user_id)
+    held = {item.product_id: item for item in CartItem.objects.filter(cart=cart, product_id__in=products)}
+    for product_id, quantity in lines.items():
+        if product_id not in products:
+            continue
+        item = held.get(product_id)
+        if item is None:
+            CartItem.objects.create(cart=cart, product=products[product_id], quantity=quantity)
+        else:
+            item.quantity += quantity
+            item.save(update_fields=["quantity"])
+    return _cart_changed(cart)

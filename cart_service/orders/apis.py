@@ -73,13 +73,16 @@ class CheckoutApi(APIView):
         operation_id="cart_checkout",
         summary="Order what is in the cart",
         description=(
-            "Freezes the cart into a `pending` order and starts the checkout: the catalog reserves the stock, "
-            "then the payment is charged, and the order becomes `paid`, `failed` or `cancelled` (follow it with "
-            "`GET /api/cart/orders/{order_id}/` or the `order.status_changed` push). The cart keeps its lines "
-            "until the order is paid.\n\n"
+            "Moves the cart's lines into a `pending` order and starts the checkout: the catalog reserves the "
+            "stock, then the payment is charged, and the order becomes `paid`, `failed` or `cancelled` (follow "
+            "it with `GET /api/cart/orders/{order_id}/` or the `order.status_changed` push). The cart is empty "
+            "once the order is placed; a `failed` or `cancelled` order puts its lines back in the cart.\n\n"
+            "A cart is ordered once: while the customer's order is `pending`, another checkout is refused with "
+            "409 `checkout_in_progress`, with or without an `Idempotency-Key` (a double click places one order).\n\n"
             "With an `Idempotency-Key`, the first answer is kept and a retry with the same key gets it again "
             "(with `Idempotent-Replayed: true`) instead of placing a second order; reusing a key with another "
-            "`payment_token` is a 422 `idempotency_key_reused`."
+            "`payment_token` is a 422 `idempotency_key_reused`. A 409 is not kept: the key works once the "
+            "pending order has ended."
         ),
         parameters=[
             OpenApiParameter(
@@ -96,6 +99,10 @@ class CheckoutApi(APIView):
             400: OpenApiResponse(
                 description="Invalid input, an empty cart (`cart_empty`), or products the "
                 "catalog no longer sells in that quantity (`products_unavailable`)."
+            ),
+            409: OpenApiResponse(
+                description="Another order of the caller is still pending (`checkout_in_progress`); check out "
+                "again once it is paid, failed or cancelled."
             ),
             422: OpenApiResponse(description="The Idempotency-Key was used before with another body."),
         },

@@ -31,7 +31,14 @@ class Order(models.Model):
             models.Index(fields=["status", "created_at"], name="order_status_age_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(status__in=OrderStatus.values), name="order_status_known")
+            models.CheckConstraint(condition=models.Q(status__in=OrderStatus.values), name="order_status_known"),
+            # A cart is ordered once: while a customer's order is pending, no second one
+            # can be placed, whatever races the application's own check loses.
+            models.UniqueConstraint(
+                fields=["user_id"],
+                condition=models.Q(status=OrderStatus.PENDING),
+                name="one_pending_order_per_user",
+            ),
         ]
 
     def __str__(self):

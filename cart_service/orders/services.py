@@ -1,8 +1,11 @@
 """Writes of orders: checkout, the saga's status transitions and the timeout.
 
-Checkout freezes the cart into a pending order and publishes `order.placed`; the
-catalog (stock) and the payment service answer with events, and the handlers in
-handlers.py settle the order through the functions below. Only a pending order ever
+Checkout moves the cart's lines into a pending order and publishes `order.placed`;
+the catalog (stock) and the payment service answer with events, and the handlers in
+handlers.py settle the order through the functions below. A cart is ordered once:
+its lines leave with the order, a second checkout while the order is pending is
+refused (409), and an order that fails or is cancelled gives its lines back to the
+cart. Only a pending order ever
 changes: every transition locks the order's row and checks its status first, so a
 duplicated or late event (a payment succeeding after the timeout) changes nothing.
 """
@@ -24,7 +27,7 @@ from rest_framework import status as http_status
 from commerce_core.events.api import publish
 from commerce_core.events.contracts.cart import CartLine
 from commerce_core.events.contracts.orders import OrderCancelled, OrderPaid, OrderPlaced, OrderStatusChanged
-from commerce_core.web.errors import ApplicationError, error_body
+from commerce_core.web.errors import ApplicationError, Conflict, error_body
 
 from .models import IdempotencyRecord, Order, OrderLine, OrderStatus
 
@@ -48,14 +51,36 @@ def _unavailable(item: CartItem) -> str | None:
     return None
 
 
+class CheckoutInProgress(Conflict):
+    """The customer's previous order is still pending. Not a final answer: once that
+    order is paid, failed or cancelled, checkout works again."""
+
+    code = "checkout_in_progress"
+
+
+def _refuse_while_pending(order: Order) -> CheckoutInProgress:
+    return CheckoutInProgress(
+        f"Order {order.pk} is still pending: its payment is being processed. Check out again once it is "
+        "paid, failed or cancelled (a failed or cancelled order puts its lines back in the cart)."
+    )
+
+
 @transaction.atomic
 def order_place(*, user_id: int, payment_token: str) -> Order:
-    """Freeze the user's cart into a pending order and start the checkout saga.
+    """Move the user's cart into a pending order and start the checkout saga.
 
-    The cart stays as it is: its lines leave only when the order is paid.
+    The lines leave the cart with the order. While the order is pending, another
+    checkout is refused (`CheckoutInProgress`, 409): the cart row's lock makes
+    concurrent checkouts of one cart take turns, and the one after the first finds
+    its pending order; the database's one-pending-order-per-customer constraint backs
+    that up.
     """
-    # Locking the cart keeps its lines still while they are copied into the order.
+    # Locking the cart keeps its lines still while they move into the order, and queues
+    # a concurrent checkout of the same cart behind this transaction.
     cart = Cart.objects.select_for_update().filter(user_id=user_id).first()
+    pending = Order.objects.filter(user_id=user_id, status=OrderStatus.PENDING).order_by("id").first()
+    if pending is not None:
+        raise _refuse_while_pending(pending)
     items = list(CartItem.objects.filter(cart=cart).select_related("product").order_by("id")) if cart else []
     if not items:
         raise ApplicationError("The cart is empty.", code="cart_empty")
@@ -64,17 +89,25 @@ def order_place(*, user_id: int, payment_token: str) -> Order:
         listed = ", ".join(f"{product_id} ({why})" for product_id, why in sorted(problems.items()))
         raise ApplicationError(f"Some products in the cart cannot be ordered: {listed}.", code="products_unavailable")
 
-    order = Order.objects.create(
-        user_id=user_id,
-        status=OrderStatus.PENDING,
-        total=sum((item.product.price * item.quantity for item in items), start=Decimal("0.00")),
-    )
+    try:
+        with transaction.atomic():  # a savepoint: a losing INSERT leaves the transaction usable
+            order = Order.objects.create(
+                user_id=user_id,
+                status=OrderStatus.PENDING,
+                total=sum((item.product.price * item.quantity for item in items), start=Decimal("0.00")),
+            )
+    except IntegrityError:
+        pending = Order.objects.filter(user_id=user_id, status=OrderStatus.PENDING).first()
+        if pending is None:
+            raise
+        raise _refuse_while_pending(pending) from None
     lines = OrderLine.objects.bulk_create(
         [
             OrderLine(order=order, product_id=item.product_id, quantity=item.quantity, unit_price=item.product.price)
             for item in items
         ]
     )
+    cart_services.cart_items_take_out(user_id=user_id, lines=[(line.product_id, line.quantity) for line in lines])
     publish(
         OrderPlaced(
             order_id=order.pk,
@@ -135,7 +168,8 @@ def order_checkout(*, user_id: int, payment_token: str, idempotency_key: str) ->
     Like Stripe, the answer is stored once checkout has run, whether it placed an order
     (202) or refused to by a business rule (400, say an empty cart): the retry of a
     refused request is refused alike. Input that fails validation never reaches this
-    function, and an unexpected error rolls the record back, so neither is stored.
+    function, and an unexpected error rolls the record back, so neither is stored; nor
+    is the 409 of a checkout while another order is pending, which says "later", not "no".
 
     Two concurrent requests with one key: the record is inserted in the transaction
     that places the order, and the (user, key) unique constraint makes the second
@@ -161,6 +195,10 @@ def order_checkout(*, user_id: int, payment_token: str, idempotency_key: str) ->
             record.save(force_insert=True)
             try:
                 order = order_place(user_id=user_id, payment_token=payment_token)
+            except CheckoutInProgress:
+                # Not the key's answer: the same key works once the pending order ends.
+                # Raised through this block, so the record rolls back with nothing stored.
+                raise
             except ApplicationError as refusal:  # order_place's own savepoint has undone its writes
                 record.status_code = refusal.status_code
                 record.body = error_body(refusal.code, refusal.message, refusal.fields)
@@ -203,16 +241,20 @@ def _set_status(order: Order, status: OrderStatus, *, reason: str = "") -> None:
 
 
 def _close_unpaid(order: Order, status: OrderStatus, reason: str) -> Order:
-    """End an order that will not be paid. `order.cancelled` tells the catalog to
-    release its stock and the payment service to cancel or refund its payment."""
+    """End an order that will not be paid. Its lines go back to the cart, for the
+    customer to try again; `order.cancelled` tells the catalog to release its stock
+    and the payment service to cancel or refund its payment."""
     _set_status(order, status, reason=reason)
+    cart_services.cart_items_give_back(
+        user_id=order.user_id, lines=[(line.product_id, line.quantity) for line in order.lines.order_by("id")]
+    )
     publish(OrderCancelled(order_id=order.pk, user_id=order.user_id, reason=reason))
     return order
 
 
 @transaction.atomic
 def order_mark_paid(*, order_id: int) -> Order | None:
-    """The payment went through: the order is paid and its lines leave the cart.
+    """The payment went through: the order is paid (its lines left the cart at checkout).
 
     None when the order was no longer pending, for instance cancelled by the timeout
     before the charge: it stays cancelled, and the payment service refunds the charge
@@ -222,7 +264,6 @@ def order_mark_paid(*, order_id: int) -> Order | None:
     if order is None:
         return None
     lines = list(order.lines.order_by("id"))
-    cart_services.cart_items_take_out(user_id=order.user_id, lines=[(line.product_id, line.quantity) for line in lines])
     _set_status(order, OrderStatus.PAID)
     publish(OrderPaid(order_id=order.pk, user_id=order.user_id, items=_payload_lines(lines)))
     return order

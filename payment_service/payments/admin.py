@@ -8,7 +8,7 @@ from commerce_core.web.admin import ReadOnlyAdmin
 from commerce_core.web.errors import ApplicationError
 
 from . import services
-from .models import Payment, SimulatedProviderOperation
+from .models import Payment
 
 
 @admin.register(Payment)
@@ -25,7 +25,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         "created_at",
         "updated_at",
     ]
-    list_filter = ["status", "currency"]
+    list_filter = ["status", "currency", ("order_cancelled_at", admin.EmptyFieldListFilter)]
     search_fields = ["=order_id", "=user_id", "provider_reference", "refund_reference"]
     # The token is only the provider's business, so the admin does not show it either.
     exclude = ["payment_token"]
@@ -37,7 +37,11 @@ class PaymentAdmin(ReadOnlyAdmin):
         "status",
         "provider_reference",
         "failure_reason",
+        "charge_idempotency_key",
+        "refund_idempotency_key",
         "refund_reference",
+        "in_flight_since",
+        "order_cancelled_at",
         "created_at",
         "updated_at",
     ]
@@ -59,24 +63,3 @@ class PaymentAdmin(ReadOnlyAdmin):
                 refunded += 1
         if refunded:
             self.message_user(request, f"Refunded {refunded} payment(s).", messages.SUCCESS)
-
-
-@admin.register(SimulatedProviderOperation)
-class SimulatedProviderOperationAdmin(ReadOnlyAdmin):
-    """The simulated provider's own ledger, to compare with the payments."""
-
-    list_display = [
-        "created_at",
-        "kind",
-        "succeeded",
-        "amount",
-        "currency",
-        "token",
-        "reference",
-        "charge_reference",
-        "failure_reason",
-        "idempotency_key",
-    ]
-    list_filter = ["kind", "succeeded", "failure_reason"]
-    search_fields = ["=idempotency_key", "reference", "charge_reference", "token"]
-    date_hierarchy = "created_at"

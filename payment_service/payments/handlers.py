@@ -1,9 +1,14 @@
 """Events the payment service subscribes to: its steps of the checkout saga.
 
-Each handler runs once per event id, in one transaction with the inbox (the bus
-sees to that), and leaves every decision to services.py. An event about an order
-whose `order.placed` has not arrived yet raises `PaymentNotRecordedYet`, and the
-bus retries it with backoff."""
+Each handler runs once per event id (the bus sees to that) and leaves every decision
+to services.py. An event about an order whose `order.placed` has not arrived yet
+raises `PaymentNotRecordedYet`, and the bus retries it with backoff.
+
+The steps that call the provider (charging, refunding) only put the call in flight
+in the handler's transaction; services.py makes the call once that transaction has
+committed, outside any, and records the answer in a transaction of its own. Beyond
+the event id, the payment's status decides what is left to do.
+"""
 
 from commerce_core.events.api import Envelope, handles
 from commerce_core.events.contracts.inventory import StockRejected, StockReserved

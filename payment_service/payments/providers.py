@@ -7,19 +7,21 @@ provider's adapter can replace the simulated one without touching services.py.
 Every call carries an idempotency key, as real providers (Stripe's
 `Idempotency-Key`) accept: repeating a call with the same key returns the first
 answer instead of charging or refunding again. The payment service relies on that
-when a charge is retried after a crash between the provider's answer and the commit.
+to ask again about a call whose answer a crash lost (see services.py).
 """
 
+import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
-
-from .models import SimulatedProviderOperation as Operation
 
 DEFAULT_PROVIDER = "payments.providers.SimulatedProvider"
 
@@ -61,6 +63,66 @@ def get_provider() -> PaymentProvider:
     return import_string(getattr(settings, "PAYMENT_PROVIDER", DEFAULT_PROVIDER))()
 
 
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One operation the simulated provider performed, as its ledger keeps it."""
+
+    idempotency_key: str
+    kind: str  # "charge" or "refund"
+    amount: Decimal
+    currency: str
+    token: str
+    charge_reference: str  # for a refund: the charge it gives back
+    succeeded: bool
+    reference: str
+    failure_reason: str
+    created_at: str
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS operations (
+    idempotency_key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('charge', 'refund')),
+    amount TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    token TEXT NOT NULL,
+    charge_reference TEXT NOT NULL,
+    succeeded INTEGER NOT NULL,
+    reference TEXT NOT NULL,
+    failure_reason TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS operations_by_reference ON operations (reference);
+CREATE UNIQUE INDEX IF NOT EXISTS one_refund_per_charge
+    ON operations (charge_reference) WHERE kind = 'refund' AND succeeded = 1;
+"""
+_COLUMNS = (
+    "idempotency_key, kind, amount, currency, token, charge_reference, succeeded, reference, failure_reason, created_at"
+)
+
+
+def ledger_path() -> Path:
+    return Path(settings.SIMULATED_PROVIDER_LEDGER)
+
+
+def read_ledger(path: str | Path | None = None) -> list[LedgerEntry]:
+    """Every operation of the simulated provider, oldest first: what a real provider's
+    dashboard would show. Used by tests to compare the money with the payments."""
+    path = Path(path) if path is not None else ledger_path()
+    if not path.exists():
+        return []
+    with closing(sqlite3.connect(path, timeout=20)) as db:
+        rows = db.execute(f"SELECT {_COLUMNS} FROM operations ORDER BY created_at, rowid").fetchall()
+    return [_entry(row) for row in rows]
+
+
+def _entry(row) -> LedgerEntry:
+    key, kind, amount, currency, token, charge_reference, succeeded, reference, reason, created_at = row
+    return LedgerEntry(
+        key, kind, Decimal(amount), currency, token, charge_reference, bool(succeeded), reference, reason, created_at
+    )
+
+
 class SimulatedProvider:
     """A provider that moves no money, answering Stripe's test tokens the way Stripe does.
 
@@ -68,9 +130,12 @@ class SimulatedProvider:
     declined as `card_declined`, `tok_chargeDeclinedInsufficientFunds` as
     `insufficient_funds`; any other token is refused as `invalid_token`.
 
-    Its ledger (models.SimulatedProviderOperation) is written in the caller's
-    transaction. That is what keeps the simulation honest: a charge whose payment
-    update rolls back never happened here either, so a retry cannot charge twice.
+    It is an external system, as a real provider is: its ledger is its own SQLite file
+    (`SIMULATED_PROVIDER_LEDGER`, under the state directory by default), written with
+    the `sqlite3` module in transactions of its own, never the payment service's. What
+    it did stays done when the caller's transaction rolls back or its process dies,
+    which is exactly what the payment service has to cope with. The idempotency key is
+    the ledger's primary key: one operation per key, whichever process asks.
     """
 
     CHARGEABLE_TOKENS = frozenset({"tok_visa", "tok_mastercard", "tok_amex"})
@@ -79,50 +144,61 @@ class SimulatedProvider:
         "tok_chargeDeclinedInsufficientFunds": "insufficient_funds",
     }
 
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path is not None else ledger_path()
+
     def charge(self, *, amount: Decimal, currency: str, token: str, idempotency_key: str) -> ChargeResult:
-        previous = self._previous(idempotency_key, kind=Operation.Kind.CHARGE, amount=amount, token=token)
-        if previous is not None:
-            return ChargeResult(previous.succeeded, previous.reference, previous.failure_reason)
-        if token in self.CHARGEABLE_TOKENS:
-            result = ChargeResult(True, _reference("ch"))
-        elif token in self.DECLINED_TOKENS:
-            result = ChargeResult(False, _reference("ch"), self.DECLINED_TOKENS[token])
-        else:
-            result = ChargeResult(False, "", "invalid_token")
-        stored = self._store(
-            idempotency_key, kind=Operation.Kind.CHARGE, amount=amount, currency=currency, token=token, result=result
-        )
-        return ChargeResult(stored.succeeded, stored.reference, stored.failure_reason)
+        with self._ledger() as db:
+            previous = self._previous(db, idempotency_key, kind="charge", amount=amount, token=token)
+            if previous is not None:
+                return ChargeResult(previous.succeeded, previous.reference, previous.failure_reason)
+            if token in self.CHARGEABLE_TOKENS:
+                result = ChargeResult(True, _reference("ch"))
+            elif token in self.DECLINED_TOKENS:
+                result = ChargeResult(False, _reference("ch"), self.DECLINED_TOKENS[token])
+            else:
+                result = ChargeResult(False, "", "invalid_token")
+            self._store(db, idempotency_key, "charge", amount, currency, token, "", result)
+            return result
 
     def refund(self, *, reference: str, amount: Decimal, idempotency_key: str) -> RefundResult:
-        previous = self._previous(
-            idempotency_key, kind=Operation.Kind.REFUND, amount=amount, charge_reference=reference
-        )
-        if previous is not None:
-            return RefundResult(previous.succeeded, previous.reference, previous.failure_reason)
-        charge = Operation.objects.filter(kind=Operation.Kind.CHARGE, reference=reference, succeeded=True).first()
-        if charge is None:
-            result = RefundResult(False, "", "charge_not_found")
-        elif Operation.objects.filter(kind=Operation.Kind.REFUND, charge_reference=reference, succeeded=True).exists():
-            result = RefundResult(False, "", "charge_already_refunded")
-        elif amount > charge.amount:
-            result = RefundResult(False, "", "amount_too_large")
-        else:
-            result = RefundResult(True, _reference("re"))
-        stored = self._store(
-            idempotency_key,
-            kind=Operation.Kind.REFUND,
-            amount=amount,
-            currency=charge.currency if charge else "",
-            charge_reference=reference,
-            result=result,
-        )
-        return RefundResult(stored.succeeded, stored.reference, stored.failure_reason)
+        with self._ledger() as db:
+            previous = self._previous(db, idempotency_key, kind="refund", amount=amount, charge_reference=reference)
+            if previous is not None:
+                return RefundResult(previous.succeeded, previous.reference, previous.failure_reason)
+            charge = db.execute(
+                f"SELECT {_COLUMNS} FROM operations WHERE kind = 'charge' AND succeeded = 1 AND reference = ?",
+                (reference,),
+            ).fetchone()
+            charge = _entry(charge) if charge else None
+            refunded = db.execute(
+                "SELECT 1 FROM operations WHERE kind = 'refund' AND succeeded = 1 AND charge_reference = ?",
+                (reference,),
+            ).fetchone()
+            if charge is None:
+                result = RefundResult(False, "", "charge_not_found")
+            elif refunded:
+                result = RefundResult(False, "", "charge_already_refunded")
+            elif amount > charge.amount:
+                result = RefundResult(False, "", "amount_too_large")
+            else:
+                result = RefundResult(True, _reference("re"))
+            self._store(db, idempotency_key, "refund", amount, charge.currency if charge else "", "", reference, result)
+            return result
+
+    def _ledger(self):
+        """A connection in one IMMEDIATE transaction: each operation looks up its key and
+        records its answer with no other writer in between (web and worker processes,
+        and their threads, share the file)."""
+        return _ledger_transaction(self.path)
 
     @staticmethod
-    def _previous(idempotency_key: str, *, kind: str, amount: Decimal, token: str = "", charge_reference: str = ""):
-        previous = Operation.objects.filter(idempotency_key=idempotency_key).first()
-        if previous is not None and (previous.kind, previous.amount, previous.token, previous.charge_reference) != (
+    def _previous(db, idempotency_key: str, *, kind: str, amount: Decimal, token: str = "", charge_reference: str = ""):
+        row = db.execute(f"SELECT {_COLUMNS} FROM operations WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
+        if row is None:
+            return None
+        previous = _entry(row)
+        if (previous.kind, previous.amount, previous.token, previous.charge_reference) != (
             kind,
             amount,
             token,
@@ -132,33 +208,39 @@ class SimulatedProvider:
         return previous
 
     @staticmethod
-    def _store(
-        idempotency_key: str,
-        *,
-        kind: str,
-        amount: Decimal,
-        result,
-        currency: str = "",
-        token: str = "",
-        charge_reference: str = "",
-    ):
+    def _store(db, idempotency_key, kind, amount, currency, token, charge_reference, result) -> None:
+        db.execute(
+            f"INSERT INTO operations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                idempotency_key,
+                kind,
+                str(amount),
+                currency,
+                token,
+                charge_reference,
+                int(result.succeeded),
+                result.reference,
+                result.failure_reason,
+                datetime.now(UTC).isoformat(),
+            ),
+        )
+
+
+@contextmanager
+def _ledger_transaction(path: Path) -> Iterator[sqlite3.Connection]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: autocommit, so that the one transaction is the one begun
+    # here, with none of the sqlite3 module's implicit ones.
+    with closing(sqlite3.connect(path, timeout=20, isolation_level=None)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+        db.execute("BEGIN IMMEDIATE")
         try:
-            # A savepoint: a concurrent call with the same key that committed first wins,
-            # and this one answers with its result, as the provider would.
-            with transaction.atomic():
-                return Operation.objects.create(
-                    idempotency_key=idempotency_key,
-                    kind=kind,
-                    amount=amount,
-                    currency=currency,
-                    token=token,
-                    charge_reference=charge_reference,
-                    succeeded=result.succeeded,
-                    reference=result.reference,
-                    failure_reason=result.failure_reason,
-                )
-        except IntegrityError:
-            return Operation.objects.get(idempotency_key=idempotency_key)
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
 
 def _reference(prefix: str) -> str:

@@ -9,6 +9,14 @@ def checkout(client, payment_token="tok_visa", *, key=None, **body):
     return client.post("/api/cart/checkout/", {"payment_token": payment_token, **body}, format="json", **headers)
 
 
+def checkout_declined(client) -> int:
+    """Check out and have the card declined: the order fails and its lines come back to
+    the cart, so that the customer can check out again. Returns the order's id."""
+    order_id = checkout(client, "tok_chargeDeclined").json()["order_id"]
+    services.order_fail(order_id=order_id, reason="Your card was declined.")
+    return order_id
+
+
 @pytest.fixture
 def mug_and_pot(catalog_product):
     """Two products: a mug at 12.50 and a pot at 3.00, ten of each in stock."""

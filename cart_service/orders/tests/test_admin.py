@@ -1,4 +1,5 @@
 import pytest
+from carts.services import cart_item_add
 from django.urls import reverse
 
 from commerce_core.events.models import OutboxMessage
@@ -34,8 +35,12 @@ def test_an_order_and_its_lines_are_shown_read_only(admin_client, placed_order):
     assert Order.objects.get(pk=placed_order.pk).status == "pending"
 
 
-def test_cancelling_from_the_admin_goes_through_the_saga(admin_client, placed_order, customer):
-    paid = services.order_place(user_id=customer.principal.id, payment_token="tok_visa")
+def test_cancelling_from_the_admin_goes_through_the_saga(
+    admin_client, placed_order, principal_factory, catalog_product
+):
+    someone_else = principal_factory().id
+    cart_item_add(user_id=someone_else, product_id=catalog_product(), quantity=1)
+    paid = services.order_place(user_id=someone_else, payment_token="tok_visa")
     services.order_mark_paid(order_id=paid.pk)
     OutboxMessage.objects.all().delete()
 

@@ -3,9 +3,11 @@ from decimal import Decimal
 import pytest
 from carts.models import ProductReplica
 from carts.services import cart_item_add
+from django.db import IntegrityError, transaction
 
 from commerce_core.events.contracts.catalog import ProductPriceChanged, ProductStockChanged
 from commerce_core.events.models import OutboxMessage
+from orders import services
 from orders.models import IdempotencyRecord, Order, OrderLine
 
 from .conftest import checkout
@@ -38,7 +40,7 @@ def test_checkout_stores_order_placed_and_order_status_changed_in_the_outbox(
     # Nothing reaches Redis: the on-commit sends are captured and not run.
     with django_capture_on_commit_callbacks(execute=False) as sends:
         order_id = checkout(customer, "tok_visa").json()["order_id"]
-    assert len(sends) == 2
+    assert len(sends) == 3  # order.placed, order.status_changed, and cart.updated for the emptied cart
     assert published("order.placed") == [
         {
             "order_id": order_id,
@@ -57,10 +59,90 @@ def test_checkout_stores_order_placed_and_order_status_changed_in_the_outbox(
     assert OutboxMessage.objects.get(event_type="order.placed").subject == f"order/{order_id}"
 
 
-def test_checkout_leaves_the_cart_as_it_was_until_the_order_is_paid(customer, filled_cart):
-    before = customer.get("/api/cart/").json()
+def test_checkout_takes_the_lines_out_of_the_cart_and_announces_it(customer, filled_cart):
     checkout(customer)
-    assert customer.get("/api/cart/").json() == before
+
+    assert customer.get("/api/cart/").json() == {"items": [], "total": "0.00"}
+    assert published("cart.updated")[-1] == {"user_id": customer.principal.id, "items": [], "total": "0.00"}
+
+
+def test_a_product_added_after_checkout_stays_in_the_cart_for_the_next_order(customer, filled_cart, catalog_product):
+    checkout(customer)
+    cup = catalog_product(price="1.00")
+    cart_item_add(user_id=customer.principal.id, product_id=cup, quantity=1)
+
+    assert [item["product_id"] for item in customer.get("/api/cart/").json()["items"]] == [cup]
+
+
+# --- a cart is ordered once ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("second_key", [None, "checkout-2"])
+def test_a_second_checkout_while_the_order_is_pending_is_refused_with_409(customer, filled_cart, second_key):
+    first = checkout(customer, key="checkout-1" if second_key else None)
+
+    second = checkout(customer, key=second_key)
+
+    order = Order.objects.get()
+    assert second.status_code == 409
+    error = second.json()["error"]
+    assert error["code"] == "checkout_in_progress"
+    assert f"Order {order.pk} is still pending" in error["message"]
+    assert first.json()["order_id"] == order.pk
+    assert OutboxMessage.objects.filter(event_type="order.placed").count() == 1
+
+
+def test_a_checkout_while_the_order_is_pending_is_refused_even_with_new_lines_in_the_cart(
+    customer, filled_cart, catalog_product
+):
+    checkout(customer)
+    cart_item_add(user_id=customer.principal.id, product_id=catalog_product(), quantity=1)
+
+    assert checkout(customer).status_code == 409
+    assert Order.objects.count() == 1
+
+
+def test_the_409_is_not_stored_against_the_key_which_works_once_the_order_ends(customer, filled_cart):
+    first = checkout(customer, key="checkout-1").json()["order_id"]
+    assert checkout(customer, key="checkout-2").status_code == 409
+    assert not IdempotencyRecord.objects.filter(key="checkout-2").exists()
+
+    services.order_fail(order_id=first, reason="Your card was declined.")
+
+    retried = checkout(customer, key="checkout-2")
+    assert retried.status_code == 202
+    assert "Idempotent-Replayed" not in retried.headers
+    assert Order.objects.count() == 2
+
+
+def test_a_retry_with_the_first_key_still_replays_the_first_answer_while_pending(customer, filled_cart):
+    first = checkout(customer, key="checkout-1")
+
+    retry = checkout(customer, key="checkout-1")
+
+    assert (retry.status_code, retry.json(), retry.headers["Idempotent-Replayed"]) == (202, first.json(), "true")
+
+
+@pytest.mark.parametrize("end", ["order_fail", "order_cancel"])
+def test_a_failed_or_cancelled_order_gives_its_lines_back_and_the_cart_can_be_ordered_again(customer, filled_cart, end):
+    mug, pot = filled_cart
+    order_id = checkout(customer).json()["order_id"]
+
+    getattr(services, end)(order_id=order_id, reason="Your card was declined.")
+
+    assert [(i["product_id"], i["quantity"]) for i in customer.get("/api/cart/").json()["items"]] == [
+        (mug, 2),
+        (pot, 1),
+    ]
+    again = checkout(customer)
+    assert again.status_code == 202 and again.json()["order_id"] != order_id
+
+
+def test_a_paid_order_lets_the_next_checkout_through(customer, filled_cart, catalog_product):
+    services.order_mark_paid(order_id=checkout(customer).json()["order_id"])
+    cart_item_add(user_id=customer.principal.id, product_id=catalog_product(), quantity=1)
+
+    assert checkout(customer).status_code == 202
 
 
 def test_the_order_keeps_the_price_of_the_moment_of_checkout(customer, filled_cart, deliver):
@@ -158,9 +240,10 @@ def test_the_retry_gets_the_first_answer_even_after_the_order_moved_on(customer,
     assert checkout(customer, key="checkout-1").json() == first == {"order_id": first["order_id"], "status": "pending"}
 
 
-def test_another_key_places_another_order(customer, filled_cart):
-    checkout(customer, key="checkout-1")
-    checkout(customer, key="checkout-2")
+def test_another_key_places_another_order_once_the_first_has_ended(customer, filled_cart):
+    first = checkout(customer, key="checkout-1").json()["order_id"]
+    services.order_fail(order_id=first, reason="Your card was declined.")
+    assert checkout(customer, key="checkout-2").status_code == 202
     assert Order.objects.count() == 2
 
 
@@ -226,3 +309,11 @@ def test_a_key_of_255_printable_characters_is_accepted(customer, filled_cart):
     assert len(key) == 255
     assert checkout(customer, key=key).status_code == 202
     assert checkout(customer, key=key).headers["Idempotent-Replayed"] == "true"
+
+
+def test_the_database_itself_refuses_a_second_pending_order_of_one_customer(placed_order):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.create(user_id=placed_order.user_id, status="pending", total="1.00")
+    # Once the first order has ended, another may be pending.
+    Order.objects.filter(pk=placed_order.pk).update(status="paid")
+    Order.objects.create(user_id=placed_order.user_id, status="pending", total="1.00")

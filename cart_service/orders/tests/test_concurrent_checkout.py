@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from carts.models import CartItem
 from django.db import connections
 from django.utils import timezone
 
@@ -104,3 +105,48 @@ def test_two_sweeping_workers_never_cancel_an_order_twice(placed_order, settings
 
     assert sorted(order_id for ids in swept for order_id in ids) == [placed_order.pk]
     assert OutboxMessage.objects.filter(event_type="order.cancelled").count() == 1
+
+
+@pytest.mark.parametrize("keys", ["none", "distinct"])
+def test_concurrent_checkouts_of_one_cart_place_one_order_and_refuse_the_rest_with_409(
+    customer, filled_cart, slow_checkout, keys
+):
+    numbers = iter(range(RACERS))
+    lock = threading.Lock()
+
+    def key():
+        with lock:
+            return f"click-{next(numbers)}" if keys == "distinct" else None
+
+    responses = race(lambda: checkout(customer, key=key()))
+
+    order = Order.objects.get()
+    assert sorted(r.status_code for r in responses) == [202] + [409] * (RACERS - 1)
+    assert [r.json() for r in responses if r.status_code == 202] == [{"order_id": order.pk, "status": "pending"}]
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {"checkout_in_progress"}
+    assert OutboxMessage.objects.filter(event_type="order.placed").count() == 1
+    assert not CartItem.objects.filter(cart__user_id=customer.principal.id).exists()
+    assert IdempotencyRecord.objects.count() == (1 if keys == "distinct" else 0)
+
+
+def test_the_timeout_racing_a_late_payment_settles_the_order_once(placed_order, settings):
+    """Whichever wins, the order is paid (and never cancelled) or cancelled (and never
+    paid, its `order.cancelled` making the payment service refund): never both."""
+    settings.ORDER_TIMEOUT_SECONDS = 0
+    Order.objects.update(created_at=timezone.now() - timedelta(seconds=1))
+    OutboxMessage.objects.all().delete()
+    steps = iter([lambda: services.order_mark_paid(order_id=placed_order.pk), services.orders_cancel_timed_out] * 4)
+    lock = threading.Lock()
+
+    def next_step():
+        with lock:
+            step = next(steps)
+        return step()
+
+    race(next_step)
+
+    placed_order.refresh_from_db()
+    paid = OutboxMessage.objects.filter(event_type="order.paid").count()
+    cancelled = OutboxMessage.objects.filter(event_type="order.cancelled").count()
+    assert (paid, cancelled) in [(1, 0), (0, 1)]
+    assert placed_order.status == ("paid" if paid else "cancelled")

@@ -204,6 +204,16 @@ def test_a_handler_outside_the_database_runs_outside_any_transaction_once_per_ev
     assert pushed == {envelope["id"]: 1}
 
 
+def test_a_handler_outside_the_database_is_retried_outside_any_transaction_too(bus, worker):
+    behaviour["flaky_failures_left"] = 1
+    envelope = Envelope.wrap(ThingPushed(thing_id=6), source="test").to_dict()
+    put_on_the_bus(bus, envelope)
+    wait_for(lambda: pushed.get(envelope["id"]) == 1, timeout=15)
+    wait_for(lambda: not ScheduledRetry.objects.exists())
+    assert attempts["push"] == 2  # the failed run and the retry, which its assertion let through
+    assert not DeadLetter.objects.exists()
+
+
 # --- never acknowledged before its outcome is stored ------------------------------------
 
 

@@ -4,6 +4,8 @@ from django.contrib.auth.models import User
 from commerce_core.events.models import OutboxMessage
 from payments.models import Payment
 
+from .conftest import money_taken
+
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/payments/payment/"
@@ -39,6 +41,7 @@ def test_the_refund_action_refunds_a_succeeded_payment_and_publishes_payment_ref
     charged.refresh_from_db()
     assert charged.status == "refunded" and charged.refund_reference.startswith("re_sim_")
     assert OutboxMessage.objects.filter(event_type="payment.refunded").count() == 1
+    assert money_taken(charged.order_id) == 0
 
 
 def test_the_refund_action_leaves_a_payment_that_was_not_charged_as_it_is(
@@ -83,8 +86,13 @@ def test_the_admin_shows_a_payment_without_its_token_and_cannot_edit_it(admin_cl
     assert (charged.status, str(charged.amount)) == ("succeeded", "25.00")
 
 
-def test_the_admin_shows_the_simulated_providers_ledger(admin_client, charged):
-    response = admin_client.get("/admin/payments/simulatedprovideroperation/")
+def test_the_refund_action_leaves_a_payment_whose_refund_is_in_flight_to_the_resolver(
+    admin_client, charged, django_capture_on_commit_callbacks
+):
+    Payment.objects.filter(pk=charged.pk).update(status="refunding")
 
-    assert response.status_code == 200
-    assert charged.provider_reference in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=False):
+        response = refund_action(admin_client, charged)
+
+    assert "only a succeeded payment can be refunded" in response.content.decode()
+    assert money_taken(charged.order_id) == charged.amount

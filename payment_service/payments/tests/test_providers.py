@@ -1,9 +1,9 @@
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
-from payments.models import SimulatedProviderOperation
-from payments.providers import ChargeResult, IdempotencyKeyReused, SimulatedProvider, get_provider
+from payments.providers import ChargeResult, IdempotencyKeyReused, SimulatedProvider, get_provider, read_ledger
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def test_charging_again_with_the_same_key_returns_the_first_answer_without_a_sec
     second = charge(provider)
 
     assert second == first
-    assert SimulatedProviderOperation.objects.filter(kind="charge").count() == 1
+    assert [entry.kind for entry in read_ledger()] == ["charge"]
 
 
 def test_charges_with_different_keys_are_different_charges(provider):
@@ -76,7 +76,7 @@ def test_a_charge_is_refunded_once_with_a_simulated_refund_reference(provider):
 
     assert first.succeeded and first.reference.startswith("re_sim_")
     assert again == first
-    assert SimulatedProviderOperation.objects.filter(kind="refund").count() == 1
+    assert [entry.kind for entry in read_ledger()] == ["charge", "refund"]
 
 
 def test_a_second_refund_of_the_same_charge_under_another_key_is_declined(provider):
@@ -110,3 +110,28 @@ def test_the_provider_in_use_comes_from_the_payment_provider_setting(settings):
     settings.PAYMENT_PROVIDER = "payments.tests.conftest.CountingProvider"
 
     assert type(get_provider()).__name__ == "CountingProvider"
+
+
+def test_the_ledger_keeps_a_charge_whose_callers_transaction_rolled_back(provider):
+    # The provider is another system: the caller's rollback cannot undo what it did.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        reference = charge(provider).reference
+        raise RuntimeError("the caller died before committing")
+
+    assert [(e.kind, e.reference, e.succeeded) for e in read_ledger()] == [("charge", reference, True)]
+    assert charge(provider).reference == reference  # and asked again, it answers the same
+
+
+def test_the_ledger_is_a_file_of_its_own_shared_by_every_instance(provider_ledger):
+    first = SimulatedProvider().charge(amount=AMOUNT, currency="usd", token="tok_visa", idempotency_key="order-7")
+    again = SimulatedProvider().charge(amount=AMOUNT, currency="usd", token="tok_visa", idempotency_key="order-7")
+
+    assert again == first
+    assert [e.idempotency_key for e in read_ledger(provider_ledger)] == ["order-7"]
+
+
+def test_a_declined_charge_is_kept_and_answered_alike_to_the_same_key(provider):
+    first = charge(provider, "tok_chargeDeclined")
+
+    assert charge(provider, "tok_chargeDeclined") == first
+    assert [(e.kind, e.succeeded, e.failure_reason) for e in read_ledger()] == [("charge", False, "card_declined")]

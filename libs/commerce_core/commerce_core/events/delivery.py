@@ -283,17 +283,30 @@ def schedule_retries(failures: list[tuple[Envelope, Handler, BaseException]], *,
     )
 
 
+#: A retry taken by a worker is not due again for this long (should that worker die).
+RETRY_LEASE_SECONDS = 60.0
+
+
 def run_due_retries(*, limit: int = 100) -> BatchOutcome:
-    """Run the scheduled retries that are due; each ends handled, rescheduled or dead-lettered."""
+    """Run the scheduled retries that are due; each ends handled, rescheduled or dead-lettered.
+
+    The due rows are first leased (their next attempt moved a minute on) in a short
+    transaction of their own, so that two workers never run one retry at once and a
+    worker that dies leaves it due again; each then runs in a transaction of its own,
+    or, for a handler declared `atomic=False`, outside any transaction."""
     outcome = BatchOutcome()
+    now = timezone.now()
     with transaction.atomic():
         due = list(
             ScheduledRetry.objects.select_for_update(skip_locked=True)
-            .filter(next_attempt_at__lte=timezone.now())
+            .filter(next_attempt_at__lte=now)
             .order_by("next_attempt_at")[:limit]
         )
-        for retry in due:
-            _run_retry(retry, outcome)
+        if due:
+            lease = now + timedelta(seconds=RETRY_LEASE_SECONDS)
+            ScheduledRetry.objects.filter(pk__in=[retry.pk for retry in due]).update(next_attempt_at=lease)
+    for retry in due:
+        _run_retry(retry, outcome)
     return outcome
 
 
@@ -314,22 +327,24 @@ def _run_retry(retry: ScheduledRetry, outcome: BatchOutcome) -> None:
         outcome.skipped += 1
         return
     try:
-        with transaction.atomic():
-            if handler.atomic:
+        if handler.atomic:
+            with transaction.atomic():
                 _inbox_row(handler, envelope).save(force_insert=True)
                 _call(handler, envelope)
-            else:
-                # Its effect lies outside the database; only its record is transactional.
-                _call(handler, envelope)
-                _inbox_row(handler, envelope).save(force_insert=True)
+                retry.delete()
+        else:
+            _call(handler, envelope)  # its effect lies outside the database: outside any transaction
+            with transaction.atomic():
+                InboxMessage.objects.bulk_create([_inbox_row(handler, envelope)], ignore_conflicts=True)
+                retry.delete()
     except Exception as exc:
         logger.warning("run %d of %s on event %s failed: %s", retry.attempts + 1, handler.name, envelope.id, exc)
         _retry_failed(retry, exc, outcome)
     else:
-        retry.delete()
         outcome.handled += 1
 
 
+@transaction.atomic
 def _retry_failed(retry: ScheduledRetry, exc: BaseException, outcome: BatchOutcome) -> None:
     retry.attempts += 1
     if retry.attempts > settings.COMMERCE_EVENTS["MAX_RETRIES"]:
@@ -342,6 +357,7 @@ def _retry_failed(retry: ScheduledRetry, exc: BaseException, outcome: BatchOutco
     outcome.retries_scheduled += 1
 
 
+@transaction.atomic
 def _dead_letter(retry: ScheduledRetry, exc: BaseException) -> None:
     logger.error("event %s parked in the dead-letter store after %d runs of %s: %s", retry.event_id,
                  retry.attempts, retry.handler, exc)  # fmt: skip
