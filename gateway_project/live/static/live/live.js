@@ -246,15 +246,19 @@
       for (const p of itemsOf(page)) products.set(p.id, { id: p.id, name: p.name, price: p.price, stock: p.stock });
     },
     cart: async () => {
+      const user = session.user;
       const current = await api("/api/cart/", { token: await accessToken() });
+      if (session.user !== user) return; // signed out meanwhile: it is no one's cart now
       cart = { items: current.items, total: current.total };
     },
     orders: async () => {
+      const user = session.user;
       const token = await accessToken();
       const [orderPage, paymentPage] = await Promise.all([
         api("/api/cart/orders/?page_size=20", { token }),
         api("/api/payments/?ordering=-created_at&page_size=50", { token }),
       ]);
+      if (session.user !== user) return;
       const payments = new Map(itemsOf(paymentPage).map((p) => [p.order_id, p]));
       orders.clear();
       for (const o of itemsOf(orderPage)) {
