@@ -18,6 +18,8 @@ from websockets.sync.client import ClientConnection, connect
 
 ADMIN_USERNAME = os.environ.get("ADMIN_USERNAME", "admin")
 ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD", "admin")
+#: The password of every customer `register_and_log_in` creates.
+CUSTOMER_PASSWORD = "correct-horse-battery-staple"
 _serial = itertools.count(1)
 
 
@@ -39,7 +41,7 @@ def http(platform) -> httpx.Client:
 
 def register_and_log_in(client: httpx.Client) -> Customer:
     username = f"shopper{next(_serial)}_{uuid.uuid4().hex[:6]}"
-    password = "correct-horse-battery-staple"
+    password = CUSTOMER_PASSWORD
     created = client.post(
         "/api/auth/register/", json={"username": username, "email": f"{username}@example.com", "password": password}
     )

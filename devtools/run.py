@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"admin user:  {username} / {password}  (ADMIN_USERNAME / ADMIN_PASSWORD)", flush=True)
     print(f"gateway:     {gateway}/   health {gateway}/health   API docs {gateway}/api/docs/", flush=True)
     print(f"websocket:   {platform.ws_url}", flush=True)
+    print(f"live page:   {gateway}/live/", flush=True)
     for project in platform.projects:
         if project.name != "gateway":
             print(f"{project.name + ':':<12} {platform.service_url(project.name)}/admin/", flush=True)

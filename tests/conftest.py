@@ -134,3 +134,24 @@ def healthy_afterwards(platform):
     report), so that the next test starts from a running platform."""
     yield
     platform.platform.wait_healthy(timeout=HEALTH_TIMEOUT_SECONDS)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's package) driven by Playwright, for the modules that
+    test pages. Installed first when missing (`devtools/browser.py`); when it cannot
+    be, the test fails saying why instead of being skipped."""
+    from playwright.sync_api import sync_playwright
+
+    from devtools.browser import LAUNCH_ARGS, BrowserUnavailable, ensure_chromium
+
+    try:
+        executable = ensure_chromium()
+    except BrowserUnavailable as exc:
+        pytest.fail(f"the browser tests need Chromium: {exc}", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(executable), args=LAUNCH_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -37,8 +37,9 @@ async def lifespan(scope, receive, send) -> None:
 
 channels_application = ProtocolTypeRouter(
     {
-        # Service prefixes go to the lean proxy; the rest (health, schema, docs, admin,
-        # 404s and the /static/ files behind the docs, served even without DEBUG) to Django.
+        # Service prefixes go to the lean proxy; the rest (health, schema, docs, admin, the
+        # live page, 404s and the /static/ files behind the docs and the live page, served
+        # even without DEBUG) to Django.
         "http": GatewayHTTP(
             proxy=Proxy.from_settings(),
             fallback=RequestIdMiddleware(ASGIStaticFilesHandler(django_application)),

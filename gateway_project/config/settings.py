@@ -23,7 +23,7 @@ SERVICE_NAME = "gateway"
 BASE_DIR = Path(__file__).resolve().parent.parent
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
-INSTALLED_APPS = [*INSTALLED_APPS, "channels", "drf_spectacular_sidecar", "edge", "push"]
+INSTALLED_APPS = [*INSTALLED_APPS, "channels", "drf_spectacular_sidecar", "edge", "push", "live"]
 # Request ids are handled by the ASGI layer for every response, proxied or not
 # (edge/request_id.py). Without the shared middleware, which is sync-only, every
 # remaining middleware is async-capable and /health and /api/schema/ run on the
