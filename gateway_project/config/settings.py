@@ -43,6 +43,10 @@ GATEWAY = {
     # Same limit the services apply to themselves, so the gateway never forwards
     # a body a service would refuse anyway.
     "MAX_BODY_BYTES": DATA_UPLOAD_MAX_MEMORY_SIZE,
+    # Seconds a client has to send its whole request body. The body is read before
+    # a service is contacted, so a slow client holds no service thread meanwhile;
+    # past this it gets 408 and its connection is closed.
+    "CLIENT_BODY_TIMEOUT": env.float("GATEWAY_CLIENT_BODY_TIMEOUT", default=10.0),
     # A pooled connection idle longer than this is not reused: uvicorn closes idle
     # keep-alive connections after 5 s, and reusing one at that instant loses a
     # non-idempotent request that cannot be retried.

@@ -7,11 +7,9 @@ token for a few seconds: never past the token's own expiry, and always well
 inside the 30 s for which the signed header stays valid at the service.
 """
 
-import base64
-import json
 import time
 
-from commerce_core.identity.access_tokens import InvalidToken, principal_from_access_token
+from commerce_core.identity.access_tokens import InvalidToken, verify_access_token
 from commerce_core.identity.gateway_identity import sign_identity
 
 __all__ = ["EdgeIdentity", "InvalidToken"]
@@ -42,15 +40,9 @@ class EdgeIdentity:
         token = authorization[7:].strip().decode("latin-1")
         if not token:
             raise InvalidToken("empty bearer token")
-        principal = principal_from_access_token(token, secret=self._jwt_secret)
-        signed = sign_identity(principal, secret=self._identity_secret, now=now).encode("ascii")
+        verified = verify_access_token(token, secret=self._jwt_secret)
+        signed = sign_identity(verified.principal, secret=self._identity_secret, now=now).encode("ascii")
         if len(self._cache) >= self._max_cached:
             self._cache.clear()
-        self._cache[authorization] = (signed, min(now + self._cache_seconds, _expiry(token)))
+        self._cache[authorization] = (signed, min(now + self._cache_seconds, verified.expires_at))
         return signed
-
-
-def _expiry(token: str) -> float:
-    """The `exp` claim of a token whose signature was just verified."""
-    payload = token.split(".")[1]
-    return float(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"])
