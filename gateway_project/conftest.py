@@ -204,7 +204,7 @@ async def _asgi_request(
     With `body_complete=False` the last piece says more is coming, which never does."""
     headers = list(headers)
     if not any(str(name).lower() in ("host", "b'host'") for name, _ in headers):
-        headers.append(("host", "gateway.test"))
+        headers.append(("host", "testserver"))
     chunks = body if isinstance(body, list) else [body]
     messages = [
         {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1 or not body_complete}

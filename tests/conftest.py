@@ -12,6 +12,11 @@ Where it runs, so that it never touches what `make run` uses:
 - Redis: when `REDIS_URL` is set the tests own that Redis database and empty it
   (FLUSHDB) at the start, so point it at a database nothing else uses (CI uses
   db 15); otherwise a private embedded redis-server on a free port.
+
+How it runs: as in production, never in development mode. Secrets and the admin
+password are generated for the session (devtools/production_env.py); tests read the
+admin's from the running platform (`platform.platform.admin_credentials`, which
+`journeys.log_in_as_operator` uses), never from a default.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import redis
 from commerce_core.settings.topology import PROJECTS
 from devtools import databases
 from devtools.platform import Platform, PlatformError
+from devtools.production_env import generated_production_env
 from devtools.redis_server import EmbeddedRedis
 
 PORT_OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "10000"))
@@ -80,7 +86,7 @@ def platform(tmp_path_factory) -> RunningPlatform:
             port_offset=PORT_OFFSET,
             state_dir=state_dir,
             redis_url=redis_url,
-            env=e2e_database_env(state_dir),
+            env={**e2e_database_env(state_dir), **generated_production_env()},
             fresh_databases=True,
             output=log,
         )

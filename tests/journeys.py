@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -14,8 +13,6 @@ from dataclasses import dataclass
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
-ADMIN_USERNAME = os.environ.get("ADMIN_USERNAME", "admin")
-ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD", "admin")
 _serial = itertools.count(1)
 
 
@@ -30,8 +27,16 @@ class Customer:
         return {"Authorization": f"Bearer {self.access}"}
 
 
-def http(platform) -> httpx.Client:
-    return httpx.Client(base_url=platform.base_url, timeout=10)
+class PlatformClient(httpx.Client):
+    """An HTTP client of the platform's gateway that knows the platform's operator account."""
+
+    def __init__(self, platform, **options):
+        super().__init__(base_url=platform.base_url, **{"timeout": 10, **options})
+        self.admin_credentials: tuple[str, str] = platform.platform.admin_credentials
+
+
+def http(platform, **options) -> PlatformClient:
+    return PlatformClient(platform, **options)
 
 
 def register_and_log_in(client: httpx.Client) -> Customer:
@@ -46,12 +51,14 @@ def register_and_log_in(client: httpx.Client) -> Customer:
     return Customer(id=created.json()["id"], username=username, access=tokens.json()["access"])
 
 
-def log_in_as_operator(client: httpx.Client) -> Customer:
-    tokens = client.post("/api/auth/token/", json={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD})
+def log_in_as_operator(client: PlatformClient) -> Customer:
+    """The staff superuser the platform was set up with (its generated password)."""
+    username, password = client.admin_credentials
+    tokens = client.post("/api/auth/token/", json={"username": username, "password": password})
     assert tokens.status_code == 200, tokens.text
     me = client.get("/api/auth/me/", headers={"Authorization": f"Bearer {tokens.json()['access']}"})
     assert me.status_code == 200 and me.json()["is_staff"], me.text
-    return Customer(id=me.json()["id"], username=ADMIN_USERNAME, access=tokens.json()["access"])
+    return Customer(id=me.json()["id"], username=username, access=tokens.json()["access"])
 
 
 def create_product(client: httpx.Client, operator: Customer, **fields) -> dict:
