@@ -27,7 +27,17 @@ INSTALLED_APPS = [*INSTALLED_APPS, "channels", "drf_spectacular_sidecar", "edge"
 # (edge/request_id.py). Without the shared middleware, which is sync-only, every
 # remaining middleware is async-capable and /health and /api/schema/ run on the
 # event loop with no thread hop.
-MIDDLEWARE = [m for m in MIDDLEWARE if m != "commerce_core.web.request_id.RequestIdMiddleware"]
+# Load shedding is for services whose threads a queue can wait on; the gateway's own
+# views run on the event loop.
+MIDDLEWARE = [
+    m
+    for m in MIDDLEWARE
+    if m
+    not in (
+        "commerce_core.web.request_id.RequestIdMiddleware",
+        "commerce_core.web.load_shedding.LoadSheddingMiddleware",
+    )
+]
 DATABASES = build_databases(SERVICE_NAME)
 
 # --- the edge -----------------------------------------------------------------------

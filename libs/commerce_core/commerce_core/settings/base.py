@@ -35,6 +35,10 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 STATIC_URL = "static/"
+#: A request that waited longer than this for a thread (since the gateway sent it)
+#: is answered 503 without being started: keep it well under GATEWAY_UPSTREAM_TIMEOUT
+#: (web/load_shedding.py).
+REQUEST_QUEUE_BUDGET_SECONDS = env.float("REQUEST_QUEUE_BUDGET", default=3.0)
 # The gateway caps bodies too; this is the service's own line of defence.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1024 * 1024)
 
@@ -54,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "commerce_core.web.request_id.RequestIdMiddleware",
+    "commerce_core.web.load_shedding.LoadSheddingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -136,6 +141,15 @@ REFRESH_TOKEN_LIFETIME = timedelta(days=env.int("REFRESH_TOKEN_DAYS", default=7)
 #: Key the gateway signs forwarded identities with; only the gateway and services know it.
 GATEWAY_IDENTITY_SECRET = env.str("GATEWAY_IDENTITY_SECRET", default=DEV_GATEWAY_SECRET)
 GATEWAY_IDENTITY_MAX_AGE_SECONDS = 30
+#: Argon2id first; PBKDF2 hashes of before are upgraded at the next login (identity/passwords.py).
+PASSWORD_HASHERS = [
+    "commerce_core.identity.passwords.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 #: The staff superuser `manage.py ensure_admin` creates once in every project.
 ADMIN_USERNAME = env.str("ADMIN_USERNAME", default="admin")
 ADMIN_PASSWORD = env.str("ADMIN_PASSWORD", default=DEV_ADMIN_PASSWORD)
