@@ -62,6 +62,27 @@ GATEWAY = {
     # non-idempotent request that cannot be retried.
     "UPSTREAM_IDLE_REUSE_SECONDS": env.float("GATEWAY_UPSTREAM_IDLE_REUSE", default=4.0),
     "UPSTREAM_MAX_IDLE_CONNECTIONS": env.int("GATEWAY_UPSTREAM_MAX_IDLE", default=256),
+    # Rate limits, kept in Redis (proxy/rate_limits.py): (sustained requests per
+    # second, burst) for every proxied request per user (else per client address),
+    # and for sign-ins and sign-ups per client address, where passwords and
+    # usernames are guessed. The defaults leave room for the platform's own tests,
+    # benchmarks and load runs from one address; tighten them to your traffic.
+    "RATE_LIMITS": {
+        "ENABLED": env.bool("GATEWAY_RATE_LIMITS", default=True),
+        "REQUESTS": (
+            env.float("GATEWAY_RATE_LIMIT_RATE", default=200.0),
+            env.int("GATEWAY_RATE_LIMIT_BURST", default=2000),
+        ),
+        "SIGN_INS": (
+            env.float("GATEWAY_SIGN_IN_LIMIT_RATE", default=1.0),
+            env.int("GATEWAY_SIGN_IN_LIMIT_BURST", default=500),
+        ),
+        "SIGN_UPS": (
+            env.float("GATEWAY_SIGN_UP_LIMIT_RATE", default=1.0),
+            env.int("GATEWAY_SIGN_UP_LIMIT_BURST", default=500),
+        ),
+        "KEY_PREFIX": "ratelimit:",
+    },
     # How long a verified access token's signed identity is reused (always less
     # than the 30 s the signed header stays valid, never past the token's expiry).
     "IDENTITY_CACHE_SECONDS": 10.0,

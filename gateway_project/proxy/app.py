@@ -19,8 +19,9 @@ from .body import BodyTooLarge, ClientGone, ClientTooSlow, read_body
 from .connection import UpstreamError, UpstreamTimeout
 from .forward import exchange, relay_response
 from .headers import ClientHeaders, FramingError, upstream_request_head
-from .identity import EdgeIdentity, InvalidToken
+from .identity import EdgeIdentity, InvalidToken, SignedIdentity
 from .pool import close_pools, pool_for
+from .rate_limits import EdgeRateLimits, close_rate_limiters, retry_after_header
 from .responses import EdgeAnswer
 from .routes import Route, RouteTable
 
@@ -40,16 +41,23 @@ def new_request_id() -> bytes:
 
 class Proxy:
     """Forwards one request, in named steps: its id, its framing, who is calling,
-    its body, the exchange with the service, and the response back. A step that
-    refuses raises `EdgeAnswer`, which becomes the client's answer."""
+    its rate limits, its body, the exchange with the service, and the response
+    back. A step that refuses raises `EdgeAnswer`, which becomes the client's answer."""
 
     def __init__(
-        self, routes: RouteTable, *, identity: EdgeIdentity, max_body_bytes: int, client_body_timeout: float = 10.0
+        self,
+        routes: RouteTable,
+        *,
+        identity: EdgeIdentity,
+        max_body_bytes: int,
+        client_body_timeout: float = 10.0,
+        rate_limits: EdgeRateLimits | None = None,
     ):
         self.routes = routes
         self.identity = identity
         self.max_body_bytes = max_body_bytes
         self.client_body_timeout = client_body_timeout
+        self.rate_limits = rate_limits
 
     @classmethod
     def from_settings(cls) -> "Proxy":
@@ -64,6 +72,7 @@ class Proxy:
             identity=identity,
             max_body_bytes=options["MAX_BODY_BYTES"],
             client_body_timeout=options["CLIENT_BODY_TIMEOUT"],
+            rate_limits=EdgeRateLimits.from_settings(options["RATE_LIMITS"], redis_url=settings.REDIS_URL),
         )
 
     async def __call__(self, route: Route, scope, receive, send) -> None:
@@ -72,6 +81,8 @@ class Proxy:
         try:
             self._check_framing(client_headers, scope)
             identity = self._identity(client_headers)
+            if self.rate_limits is not None:
+                await self._within_rate_limits(scope, client_headers, identity)
             body = await self._body(client_headers, receive)
             conn = await self._exchange(route, scope, client_headers, request_id, identity, body)
         except EdgeAnswer as answer:
@@ -100,8 +111,8 @@ class Proxy:
             # The rest of the connection's bytes cannot be trusted to start a request.
             raise EdgeAnswer(400, "bad_request", str(exc), close=True) from None
 
-    def _identity(self, client_headers: ClientHeaders) -> bytes | None:
-        """The signed identity header for the caller's bearer token (None: anonymous)."""
+    def _identity(self, client_headers: ClientHeaders) -> SignedIdentity | None:
+        """The signed identity for the caller's bearer token (None: anonymous)."""
         if client_headers.authorization is None:
             return None
         try:
@@ -110,6 +121,25 @@ class Proxy:
             raise EdgeAnswer(
                 401, "invalid_token", "The access token is invalid or has expired.", headers=_BEARER_ERROR
             ) from None
+
+    async def _within_rate_limits(self, scope, client_headers: ClientHeaders, identity: SignedIdentity | None) -> None:
+        client = scope.get("client")
+        wait = await self.rate_limits.retry_after(
+            scope["method"],
+            scope["path"],
+            user_id=identity.user_id if identity is not None else None,
+            client_address=client[0] if client else None,
+        )
+        if wait is not None:
+            retry_after = retry_after_header(wait)
+            raise EdgeAnswer(
+                429,
+                "rate_limited",
+                f"Too many requests; retry in {retry_after.decode()} s.",
+                headers=((b"retry-after", retry_after),),
+                # Its body, if any, is never read: the connection cannot carry another request.
+                close=client_headers.chunked or bool(client_headers.declared_length),
+            )
 
     async def _body(self, client_headers: ClientHeaders, receive) -> bytes:
         try:
@@ -129,7 +159,9 @@ class Proxy:
                 408, "request_timeout", f"The request body took longer than {self.client_body_timeout:g} s.", close=True
             ) from None
 
-    async def _exchange(self, route: Route, scope, client_headers, request_id: bytes, identity, body: bytes):
+    async def _exchange(
+        self, route: Route, scope, client_headers, request_id: bytes, identity: SignedIdentity | None, body: bytes
+    ):
         """Send the request to the service; its connection once the response head is in."""
         method = scope["method"]
         head = upstream_request_head(
@@ -137,7 +169,7 @@ class Proxy:
             client_headers,
             route=route,
             request_id=request_id,
-            identity=identity,
+            identity=identity.header if identity is not None else None,
             body_length=len(body),
             started_at=b"%.3f" % time.time(),
         )
@@ -179,12 +211,13 @@ class GatewayHTTP:
 
 
 async def lifespan(scope, receive, send) -> None:
-    """ASGI lifespan: closes pooled upstream connections when the server stops."""
+    """ASGI lifespan: closes pooled upstream connections and Redis clients when the server stops."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             close_pools()
+            await close_rate_limiters()
             await send({"type": "lifespan.shutdown.complete"})
             return
