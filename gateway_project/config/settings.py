@@ -66,12 +66,13 @@ GATEWAY = {
     # second, burst) for every proxied request per user (else per client address),
     # and for sign-ins and sign-ups per client address, where passwords and
     # usernames are guessed. The defaults leave room for the platform's own tests,
-    # benchmarks and load runs from one address; tighten them to your traffic.
+    # benchmarks and load runs from one address (the request limit is a flood guard
+    # above what one gateway process serves); tighten them to your traffic.
     "RATE_LIMITS": {
         "ENABLED": env.bool("GATEWAY_RATE_LIMITS", default=True),
         "REQUESTS": (
-            env.float("GATEWAY_RATE_LIMIT_RATE", default=200.0),
-            env.int("GATEWAY_RATE_LIMIT_BURST", default=2000),
+            env.float("GATEWAY_RATE_LIMIT_RATE", default=1000.0),
+            env.int("GATEWAY_RATE_LIMIT_BURST", default=10000),
         ),
         "SIGN_INS": (
             env.float("GATEWAY_SIGN_IN_LIMIT_RATE", default=1.0),

@@ -21,7 +21,7 @@ from .forward import exchange, relay_response
 from .headers import ClientHeaders, FramingError, upstream_request_head
 from .identity import EdgeIdentity, InvalidToken, SignedIdentity
 from .pool import close_pools, pool_for
-from .rate_limits import EdgeRateLimits, close_rate_limiters, retry_after_header
+from .rate_limits import ADMITTED, EdgeRateLimits, close_rate_limiters, retry_after_header
 from .responses import EdgeAnswer
 from .routes import Route, RouteTable
 
@@ -83,7 +83,7 @@ class Proxy:
             identity = self._identity(client_headers)
             if self.rate_limits is not None:
                 await self._within_rate_limits(scope, client_headers, identity)
-            body = await self._body(client_headers, receive)
+            body = await self._body(client_headers, receive) if client_headers.has_body else b""
             conn = await self._exchange(route, scope, client_headers, request_id, identity, body)
         except EdgeAnswer as answer:
             await answer.send(send, request_id)
@@ -123,13 +123,15 @@ class Proxy:
             ) from None
 
     async def _within_rate_limits(self, scope, client_headers: ClientHeaders, identity: SignedIdentity | None) -> None:
+        limits = self.rate_limits
         client = scope.get("client")
-        wait = await self.rate_limits.retry_after(
-            scope["method"],
-            scope["path"],
-            user_id=identity.user_id if identity is not None else None,
-            client_address=client[0] if client else None,
-        )
+        address = client[0] if client else None
+        subject = limits.subject(identity.user_id if identity is not None else None, address)
+        wait = limits.local_verdict(scope["method"], scope["path"], subject)
+        if wait == ADMITTED:
+            return
+        if wait is None:
+            wait = await limits.retry_after(scope["method"], scope["path"], subject, client_address=address)
         if wait is not None:
             retry_after = retry_after_header(wait)
             raise EdgeAnswer(
@@ -138,7 +140,7 @@ class Proxy:
                 f"Too many requests; retry in {retry_after.decode()} s.",
                 headers=((b"retry-after", retry_after),),
                 # Its body, if any, is never read: the connection cannot carry another request.
-                close=client_headers.chunked or bool(client_headers.declared_length),
+                close=client_headers.has_body,
             )
 
     async def _body(self, client_headers: ClientHeaders, receive) -> bytes:

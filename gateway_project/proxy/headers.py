@@ -212,6 +212,14 @@ class ClientHeaders:
     def chunked(self) -> bool:
         return self.transfer_encoding is not None
 
+    @property
+    def has_body(self) -> bool:
+        """Whether the framing announces a body (a Content-Length above 0, or chunked)."""
+        if self.transfer_encoding is not None:
+            return True
+        length = self.content_length
+        return length is not None and length.strip(b"0") != b""
+
 
 _METHOD_BYTES: dict[str, bytes] = {}
 #: Methods whose requests carry a body by definition: sent with `content-length: 0` when empty.

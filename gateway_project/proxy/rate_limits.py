@@ -79,12 +79,23 @@ class Limit:
 
 
 class _Lease:
-    __slots__ = ("left", "until", "size")
+    __slots__ = ("left", "until", "size", "pending", "refused_until")
 
     def __init__(self):
         self.left = 0
         self.until = 0.0
         self.size = 1
+        #: The lease being asked of Redis: concurrent requests of the subject wait
+        #: for it rather than each asking (and wasting) one of their own.
+        self.pending: asyncio.Future | None = None
+        #: After a refusal, nothing is admitted before this (GCRA's timestamp only
+        #: moves forward), so until then refusals are given without asking Redis:
+        #: a flood past the limit costs Redis nothing.
+        self.refused_until = 0.0
+
+
+#: `local_verdict`: the request is admitted from the lease.
+ADMITTED = 0.0
 
 
 class RateLimiter:
@@ -98,31 +109,60 @@ class RateLimiter:
         self._leases: dict[tuple[str, bytes], _Lease] = {}
         _limiters.add(self)
 
+    def local_verdict(self, limit: Limit, subject: bytes) -> float | None:
+        """What this process knows without Redis: ADMITTED (from its lease), the seconds
+        left of a refusal, or None when Redis must be asked (`retry_after`)."""
+        lease = self._leases.get((limit.name, subject))
+        if lease is None:
+            return None
+        now = time.monotonic()
+        if lease.left > 0 and lease.until > now:
+            lease.left -= 1
+            return ADMITTED
+        if lease.refused_until > now:
+            return lease.refused_until - now
+        return None
+
     async def retry_after(self, limit: Limit, subject: bytes) -> float | None:
         """None when the request may go on; else seconds to wait before one would."""
-        if limit.max_lease == 1:
-            return await self._ask(limit, subject, 1)
         lease_key = (limit.name, subject)
         lease = self._leases.get(lease_key)
-        now = time.monotonic()
-        if lease is not None and lease.left > 0 and lease.until > now:
-            lease.left -= 1
-            return None
         if lease is None:
             if len(self._leases) > 100_000:
                 self._leases.clear()
             lease = self._leases[lease_key] = _Lease()
-        # Spent in time: ask for twice as much; left over (or a first one): start small again.
-        lease.size = min(lease.size * 2, limit.max_lease) if lease.left == 0 and lease.until > now else 1
-        wait = await self._ask(limit, subject, lease.size)
-        if wait is not None and lease.size > 1:
-            lease.size = 1
-            wait = await self._ask(limit, subject, 1)
-        if wait is not None:
-            lease.left, lease.until = 0, 0.0
+        while True:
+            verdict = self.local_verdict(limit, subject)
+            if verdict is not None:
+                return None if verdict == ADMITTED else verdict
+            if lease.pending is None:
+                return await self._renew(lease, limit, subject)
+            wait = await asyncio.shield(lease.pending)
+            if wait is not None:
+                return wait
+
+    async def _renew(self, lease: _Lease, limit: Limit, subject: bytes) -> float | None:
+        """Take a new lease for this request and a few more; the wait if none is left."""
+        lease.pending = asyncio.get_running_loop().create_future()
+        wait = None
+        try:
+            now = time.monotonic()
+            # Spent in time: ask for twice as much; left over (or a first one): start small again.
+            lease.size = min(lease.size * 2, limit.max_lease) if lease.left == 0 and lease.until > now else 1
+            wait = await self._ask(limit, subject, lease.size)
+            if wait is not None and lease.size > 1:
+                lease.size = 1
+                wait = await self._ask(limit, subject, 1)
+            if wait is None:
+                lease.left, lease.until = lease.size - 1, time.monotonic() + LEASE_SECONDS
+            else:
+                lease.left, lease.until = 0, 0.0
+                lease.refused_until = time.monotonic() + wait
             return wait
-        lease.left, lease.until = lease.size - 1, now + LEASE_SECONDS
-        return None
+        finally:
+            pending, lease.pending = lease.pending, None
+            # Waiters retry on a granted lease, and share a refusal (None on an error: they ask again).
+            pending.set_result(wait)
 
     async def _ask(self, limit: Limit, subject: bytes, cost: int) -> float | None:
         key = f"{self._key_prefix}{limit.name}:".encode() + subject
@@ -188,13 +228,25 @@ class EdgeRateLimits:
             sign_ups=limit("sign_ups"),
         )
 
-    async def retry_after(self, method: str, path: str, *, user_id: int | None, client_address: str | None):
+    @staticmethod
+    def subject(user_id: int | None, client_address: str | None) -> bytes:
+        """Whom a request counts against: its user when the token was valid, else its client address."""
+        if user_id is not None:
+            return b"u:%d" % user_id
+        return b"a:" + (client_address or "-").encode()
+
+    def local_verdict(self, method: str, path: str, subject: bytes) -> float | None:
+        """ADMITTED, or seconds to wait, when this process can tell without Redis (the usual
+        case for a busy subject and for one already refused); None when `retry_after` must."""
+        if method == "POST" and path in self._by_path:
+            return None
+        return self.limiter.local_verdict(self.requests, subject)
+
+    async def retry_after(self, method: str, path: str, subject: bytes, *, client_address: str | None):
         """None when the request may go on, else the seconds the client should wait."""
-        subject = b"u:%d" % user_id if user_id is not None else b"a:" + (client_address or "-").encode()
         wait = await self.limiter.retry_after(self.requests, subject)
         if wait is None and method == "POST":
             strict = self._by_path.get(path)
             if strict is not None:
-                address = b"a:" + (client_address or "-").encode()
-                wait = await self.limiter.retry_after(strict, address)
+                wait = await self.limiter.retry_after(strict, self.subject(None, client_address))
         return wait

@@ -134,3 +134,38 @@ async def test_requests_go_through_when_redis_is_unreachable(limited_gateway, as
     gateway = limited_gateway(requests=(SLOW, 1), redis_url=f"redis://127.0.0.1:{free_port}/0")
 
     assert await _statuses(gateway, asgi_request, 3, "GET", "/api/catalog/") == [200, 200, 200]
+
+
+async def test_concurrent_requests_of_one_subject_in_one_process_get_the_whole_allowance_and_no_more(limiter):
+    import asyncio
+
+    process = limiter()
+    limit = Limit("requests", SLOW, 200, leased=True)
+
+    verdicts = await asyncio.gather(*[process.retry_after(limit, b"a:203.0.113.10") for _ in range(200)])
+    after = await process.retry_after(limit, b"a:203.0.113.10")
+
+    assert verdicts == [None] * 200
+    assert after is not None
+
+
+async def test_a_refused_subject_is_refused_without_asking_redis_until_it_may_come_back(limiter):
+    import asyncio
+
+    process = limiter()
+    limit = Limit("sign_ins", 20.0, 1)  # one at once, then one per 50 ms
+    asked = []
+    ask = process._ask
+
+    async def counted(*args):
+        asked.append(args)
+        return await ask(*args)
+
+    process._ask = counted
+
+    assert await process.retry_after(limit, b"a:203.0.113.11") is None
+    refusals = [await process.retry_after(limit, b"a:203.0.113.11") for _ in range(50)]
+    assert all(wait is not None and 0 < wait <= 0.05 for wait in refusals)
+    assert len(asked) == 2  # the admission and the first refusal
+    await asyncio.sleep(0.06)
+    assert await process.retry_after(limit, b"a:203.0.113.11") is None
