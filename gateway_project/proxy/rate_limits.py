@@ -20,7 +20,10 @@ process asks Redis for a few requests' worth at once and spends them locally for
 at most a second. A lease grows (doubling, up to a twentieth of the burst) only
 while the previous one was used up in time, so a quiet subject pays one request
 per call and the limit stays exact for it; a subject in a flood makes one Redis
-call per lease. Strict limits (the auth ones) are never leased.
+call per lease, and concurrent requests of one subject share one lease request.
+Strict limits (the auth ones) are never leased. A refusal is remembered until the
+subject may come back (GCRA's timestamp only moves forward, so this is exact):
+requests past a limit are refused without a Redis call.
 
 If Redis cannot be reached the request is let through (and logged): rate limits
 protect the platform, and losing Redis must not take the API down with it.
