@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Rewritten by each install, so the venv is rebuilt only when these inputs change.
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test format up down bench clean
+.PHONY: venv run test format up down bench load drills clean
 
 # Create the virtualenv and install the pinned requirements and the shared package.
 venv: $(STAMP)
@@ -40,6 +40,14 @@ down:
 # Run the benchmarks; each result prints as a table row.
 bench: venv
 	$(BIN)/python -m bench
+
+# A Locust load run against a running platform (`make run`): headless, or its web UI with WEB=1.
+load: venv
+	$(BIN)/python -m locust -f load/locustfile.py $(if $(WEB),,--headless) $(ARGS)
+
+# Break the running platform on purpose, one drill at a time; one table row each, lost events always 0.
+drills: venv
+	$(BIN)/python -m drills $(ARGS)
 
 # Remove local state (SQLite files) and caches.
 clean:

@@ -37,7 +37,19 @@ def _checkout(args):
     )
 
 
-BENCHMARKS = {"gateway": _gateway, "bus": _bus, "checkout": _checkout}
+def _push(args):
+    from . import push
+
+    return push.run(push.Options(events=args.push_events))
+
+
+def _load(args):
+    from . import load
+
+    return load.run(load.Options(seconds=args.load_seconds, open_seconds=args.load_open_seconds))
+
+
+BENCHMARKS = {"gateway": _gateway, "bus": _bus, "checkout": _checkout, "push": _push, "load": _load}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,6 +68,15 @@ def main(argv: list[str] | None = None) -> int:
     checkout = parser.add_argument_group("checkout")
     checkout.add_argument("--orders", type=int, default=200, help="orders of the latency run (default 200)")
     checkout.add_argument("--products", type=int, default=1000, help="catalog size for the list run (default 1000)")
+    push = parser.add_argument_group("push")
+    push.add_argument("--push-events", type=int, default=40, help="products created per push row (default 40)")
+    load = parser.add_argument_group("load")
+    load.add_argument(
+        "--load-seconds", type=float, default=60.0, help="seconds of the closed-loop run, 20 shoppers (default 60)"
+    )
+    load.add_argument(
+        "--load-open-seconds", type=float, default=30.0, help="seconds of the open-loop run, 10 orders/s (default 30)"
+    )
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:

@@ -29,6 +29,9 @@ from dataclasses import dataclass
 
 import redis
 
+from commerce_core.settings.topology import PROJECTS
+from devtools.commands import worker_argv
+
 from . import bare_celery
 from .harness import PYTHON, REPO_ROOT, BenchError, Table, Workspace, median, note, percentile, verdict
 
@@ -41,7 +44,9 @@ LIGHT_RATE, LIGHT_SECONDS = 20.0, 5.0  # a rate far below capacity: the latency 
 BURST_MAX_SECONDS = 25.0  # a publisher slower than 80 events/s publishes fewer
 DRAIN_EVENTS, DRAIN_MAX_SECONDS = 1000, 12.0
 
-WORKER_ARGS = [
+CART = next(project for project in PROJECTS if project.name == "cart")
+# The reference: a plain Celery worker, as its documentation runs one for I/O-bound tasks.
+BARE_WORKER_ARGS = [
     "worker",
     "--pool",
     "threads",
@@ -130,7 +135,7 @@ def run(options: Options = Options()) -> Table:
 
         worker = ws.start(
             "cart-worker",
-            [PYTHON, "-m", "celery", "-A", "config.celery", *WORKER_ARGS, "--hostname", "cart-bench@%h"],
+            worker_argv(CART, python=PYTHON, loglevel="WARNING"),
             cwd=REPO_ROOT / "cart_service",
         )
         note(f"warming up: {WARMUP_EVENTS} events")
@@ -162,7 +167,7 @@ def run(options: Options = Options()) -> Table:
         queued = bus.publish(drain_count, max_seconds=DRAIN_MAX_SECONDS, label="queued")
         worker = ws.start(
             "cart-worker-2",
-            [PYTHON, "-m", "celery", "-A", "config.celery", *WORKER_ARGS, "--hostname", "cart-bench-2@%h"],
+            worker_argv(CART, python=PYTHON, loglevel="WARNING"),
             cwd=REPO_ROOT / "cart_service",
         )
         throughput["drain_per_second"] = _drain_rate(queued, _handled_or_fail(bus, "queued", worker))
@@ -248,7 +253,7 @@ def _bare_celery(ws: Workspace, redis_url: str, count: int, *, drain_count: int)
             "celery",
             "-A",
             "bench.bare_celery",
-            *WORKER_ARGS,
+            *BARE_WORKER_ARGS,
             "-Q",
             bare_celery.QUEUE,
             "--hostname",

@@ -40,7 +40,7 @@ def main() -> None:
     from django.db import transaction
 
     from commerce_core.events.models import OutboxMessage
-    from commerce_core.events.outbox import sent_marks
+    from commerce_core.events.outbox import sender
 
     def create(index: int) -> tuple[int, float, float]:
         committed = []
@@ -76,8 +76,8 @@ def main() -> None:
     ):
         if envelope["data"]["product_id"] in product_ids:
             event_of[envelope["data"]["product_id"]] = str(event_id)
-    # Rows are marked sent in batches a moment after their send; count after the last batch.
-    sent_marks.flush()
+    # Events are sent and marked in batches by the sender thread; count after its last batch.
+    sender.flush()
     unsent = OutboxMessage.objects.filter(sent_at__isnull=True).count()
     events = [
         {"event_id": event_of.get(product_id), "product_id": product_id, "committed": committed, "returned": returned}

@@ -125,7 +125,7 @@ class Workspace:
             self._redis.stop()
             self._redis = None
         for url in self._database_env.values():
-            _drop_postgres_database(url)
+            drop_postgres_database(url)
         self._database_env.clear()
         if os.environ.get("BENCH_KEEP_TEMP"):
             note(f"kept {self.directory}")
@@ -276,7 +276,7 @@ def group_cpu_seconds(pgid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _drop_postgres_database(url: str) -> None:
+def drop_postgres_database(url: str) -> None:
     """Drop a `bench_` database created by `prepare_databases` (best effort)."""
     from urllib.parse import urlsplit, urlunsplit
 

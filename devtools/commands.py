@@ -3,9 +3,8 @@ the benchmarks (compose.yaml spells the same commands out)."""
 
 from commerce_core.settings.topology import Project
 
-#: Request threads of a service's web process, and of its event worker's pool.
+#: Request threads of a service's web process.
 WEB_THREADS = 4
-WORKER_CONCURRENCY = 4
 
 
 def web_argv(project: Project, *, python: str, host: str, port: int) -> list[str]:
@@ -24,6 +23,10 @@ def web_argv(project: Project, *, python: str, host: str, port: int) -> list[str
             "--http",
             "httptools",
             "--no-access-log",
+            # Pushed frames are encoded once for every socket; compressing them per
+            # socket would cost each socket a compressor's memory and CPU per event.
+            "--ws-per-message-deflate",
+            "false",
         ]
     # Keep-alive well above the gateway's idle reuse (4 s), so a pooled connection is
     # never closed under a request; no control socket, since several run side by side.
@@ -57,14 +60,15 @@ def worker_argv(project: Project, *, python: str, loglevel: str = "INFO") -> lis
         "-A",
         "config.celery",
         "worker",
+        # Domain events are consumed by the worker's own thread (commerce_core.events.worker);
+        # Celery's pool only runs internal tasks, of which there are none on the hot path.
         "--pool",
-        "threads",
-        "--concurrency",
-        str(WORKER_CONCURRENCY),
+        "solo",
         "--loglevel",
         loglevel,
         "--hostname",
         f"{project.name}@%h",
         "--without-gossip",
         "--without-mingle",
+        "--without-heartbeat",
     ]

@@ -7,6 +7,7 @@
         platform.up()                    # setup(), start(), wait_healthy()
         platform.stop_process("cart-worker")
         platform.start_process("cart-worker")
+        platform.start_process("gateway-web@18010")   # one more gateway web process
     # leaving the block stops every child and the embedded Redis
 
 What runs comes from one table, `commerce_core.settings.topology.PROJECTS`: for each
@@ -211,8 +212,11 @@ class Platform:
                 raise PlatformError(message)
             time.sleep(interval)
 
-    def start_process(self, name: str) -> None:
-        """Start one child (`catalog-web`, `cart-worker`, ...) unless it is running."""
+    def start_process(self, name: str, *, env: Mapping[str, str] | None = None) -> None:
+        """Start one child (`catalog-web`, `cart-worker`, ...) unless it is running;
+        `env` adds to its environment for this run only (a drill's faults, say).
+        `<project>-web@<port>` is one more web process of that project on that port
+        (e.g. a second gateway process)."""
         child = self.children.get(name) or self._make_child(name)
         if child.running:
             return
@@ -221,7 +225,7 @@ class Platform:
         child.process = subprocess.Popen(
             child.argv,
             cwd=child.cwd,
-            env=self.child_env(),
+            env={**self.child_env(), **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -236,6 +240,38 @@ class Platform:
             for c in self.children.values()
             if c.process is not None and not c.stopping and c.process.poll() is not None
         ]
+
+    def kill_process(self, name: str) -> None:
+        """Kill one child at once (SIGKILL to its process group), as a crash would."""
+        child = self.children.get(name)
+        if child is None or not child.running:
+            return
+        child.stopping = True
+        _signal_group(child.process, signal.SIGKILL)
+        child.process.wait()
+        if child.pump is not None:
+            child.pump.join(timeout=5)
+
+    def restart_process(self, name: str, *, env: Mapping[str, str] | None = None, timeout: float = 10.0) -> None:
+        self.stop_process(name, timeout=timeout)
+        self.start_process(name, env=env)
+
+    def manage(self, project: str, *args: str, timeout: float = 120.0) -> str:
+        """Run `manage.py <args>` of one project with the platform's environment; its output."""
+        project_dir = self.root / next(p.directory for p in self.projects if p.name == project)
+        result = subprocess.run(
+            [self.python, "manage.py", *args],
+            cwd=project_dir,
+            env=self.child_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise PlatformError(f"{project}: manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+        return result.stdout
 
     def stop_process(self, name: str, *, timeout: float = 10.0) -> int | None:
         """Stop one child: SIGTERM to its process group, SIGKILL after `timeout`."""
@@ -335,12 +371,14 @@ class Platform:
             raise PlatformError(f"{name} failed ({code}):\n" + "".join(f"  {line}\n" for line in recent))
 
     def _make_child(self, name: str) -> Child:
-        project_name, _, kind = name.rpartition("-")
+        base, _, extra_port = name.partition("@")
+        project_name, _, kind = base.rpartition("-")
         project = next((p for p in self.projects if p.name == project_name), None)
-        if project is None or kind not in KINDS:
+        if project is None or kind not in KINDS or (extra_port and (kind != "web" or not extra_port.isdigit())):
             raise ValueError(f"unknown process {name!r}; known: {', '.join(self.child_names())}")
         if kind == "web":
-            argv = web_argv(project, python=self.python, host="127.0.0.1", port=self.ports[project.name])
+            port = int(extra_port) if extra_port else self.ports[project.name]
+            argv = web_argv(project, python=self.python, host="127.0.0.1", port=port)
         else:
             argv = worker_argv(project, python=self.python)
         return Child(name=name, project=project, argv=argv, cwd=self.root / project.directory)

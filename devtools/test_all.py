@@ -3,16 +3,17 @@ its own pytest process, then one line with the totals.
 
 Suites, in this order: the repository's own checks (`devtools/tests`: lint,
 formatting, import layers), the shared library (`libs/commerce_core/tests`), every
-project folder of the topology that has a `pytest.ini`, then the cross-service
-end-to-end tests (`tests/`, which start the whole platform themselves). A failing
-suite does not stop the next one. The last line reads `12 passed, 0 failed` (and
-`, 3 skipped` when any were); the exit code is 0 only when every suite passed and
-at least one test ran. A suite that exists but collects no test, or that fails
-without a failing test (a crash, a usage error), counts as one failure.
+project folder of the topology that has a `pytest.ini`, the load scenario's unit
+tests (`load/tests`), then the cross-service end-to-end tests (`tests/`, which
+start the whole platform themselves). A failing suite does not stop the next one.
+The last line reads `12 passed, 0 failed` (and `, 3 skipped` when any were); the
+exit code is 0 only when every suite passed and at least one test ran. A suite
+that exists but collects no test, or that fails without a failing test (a crash,
+a usage error), counts as one failure.
 
 Selecting: `python -m devtools.test_all catalog tests -- -k product -x`, or
 `make test ARGS="catalog -- -x"`, or `TEST_SUITES=catalog,tests`. Suite names are a
-project's name or folder, `commerce_core` (alias `lib`) and `tests` (alias `e2e`).
+project's name or folder, `commerce_core` (alias `lib`), `load` and `tests` (alias `e2e`).
 Everything from `--` (or from the first argument starting with `-`) goes to every
 pytest run.
 """
@@ -70,6 +71,8 @@ def discover_suites(root: Path = REPO_ROOT) -> list[Suite]:
     for project in PROJECTS:
         if (root / project.directory / "pytest.ini").is_file():
             suites.append(Suite(project.directory, root / project.directory, [], (project.name,)))
+    if (root / "load" / "pytest.ini").is_file():
+        suites.append(Suite("load", root / "load", [], ()))
     if (root / "tests").is_dir():
         suites.append(Suite("tests", root / "tests", [], ("e2e",)))
     return suites

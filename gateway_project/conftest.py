@@ -1,5 +1,6 @@
 """Fixtures of the gateway's tests: a stub upstream service on a real socket, an ASGI
-driver for the gateway's HTTP app, access tokens, and an in-memory channel layer."""
+driver for the gateway's HTTP app, and access tokens (push's own are in
+push/tests/conftest.py)."""
 
 import asyncio
 import socket
@@ -273,61 +274,3 @@ def access_token(settings):
         return jwt.encode(claims, secret or settings.JWT_SECRET, algorithm="HS256")
 
     return mint
-
-
-# --- WebSocket push ---------------------------------------------------------------------
-@pytest.fixture
-def in_memory_channel_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    from channels.layers import get_channel_layer
-
-    return get_channel_layer()
-
-
-class WebsocketCommunicator:
-    """Drives a WebSocket ASGI app in-process, like `channels.testing.WebsocketCommunicator`
-    (whose package imports daphne, and with it Twisted, which nothing else here needs)."""
-
-    def __init__(self, application, path: str):
-        from asgiref.testing import ApplicationCommunicator
-
-        scope = {"type": "websocket", "path": path, "query_string": b"", "headers": [], "subprotocols": []}
-        self._app = ApplicationCommunicator(application, scope)
-
-    async def connect(self, timeout: float = 1) -> tuple[bool, object]:
-        await self._app.send_input({"type": "websocket.connect"})
-        response = await self._app.receive_output(timeout)
-        if response["type"] == "websocket.close":
-            return False, response.get("code", 1000)
-        return True, response.get("subprotocol")
-
-    async def send_to(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is not None:
-            await self._app.send_input({"type": "websocket.receive", "text": text_data})
-        else:
-            await self._app.send_input({"type": "websocket.receive", "bytes": bytes_data})
-
-    async def send_json_to(self, data) -> None:
-        import json
-
-        await self.send_to(text_data=json.dumps(data))
-
-    async def receive_output(self, timeout: float = 1) -> dict:
-        return await self._app.receive_output(timeout)
-
-    async def receive_json_from(self, timeout: float = 1):
-        import json
-
-        message = await self._app.receive_output(timeout)
-        assert message["type"] == "websocket.send", message
-        return json.loads(message["text"])
-
-    async def receive_nothing(self, timeout: float = 0.1) -> bool:
-        return await self._app.receive_nothing(timeout)
-
-    async def disconnect(self, code: int = 1000, timeout: float = 1) -> None:
-        await self._app.send_input({"type": "websocket.disconnect", "code": code})
-        try:
-            await self._app.wait(timeout)
-        except asyncio.CancelledError:
-            pass

@@ -11,7 +11,9 @@ Where it runs, so that it never touches what `make run` uses:
   names prefixed `e2e_`, dropped and recreated at the start;
 - Redis: when `REDIS_URL` is set the tests own that Redis database and empty it
   (FLUSHDB) at the start, so point it at a database nothing else uses (CI uses
-  db 15); otherwise a private embedded redis-server on a free port.
+  db 15); otherwise a private embedded redis-server on a free port;
+- the event broker: that Redis, or `BROKER_URL` when it names RabbitMQ, whose
+  event queues (`<service>.events`) the tests then own and delete at the start.
 
 How it runs: as in production, never in development mode. Secrets and the admin
 password are generated for the session (devtools/production_env.py); tests read the
@@ -31,6 +33,7 @@ import redis
 
 from commerce_core.settings.topology import PROJECTS
 from devtools import databases
+from devtools.brokers import empty_event_queues
 from devtools.platform import Platform, PlatformError
 from devtools.production_env import generated_production_env
 from devtools.redis_server import EmbeddedRedis
@@ -49,6 +52,7 @@ class RunningPlatform:
     base_url: str  # the gateway, e.g. http://127.0.0.1:18000
     ws_url: str  # ws://127.0.0.1:18000/ws/events/
     redis_url: str
+    broker_url: str  # BROKER_URL when set (RabbitMQ), else the same Redis
     platform: Platform  # stop_process("cart-worker") / start_process("cart-worker")
 
     def url(self, path: str) -> str:
@@ -81,6 +85,10 @@ def platform(tmp_path_factory) -> RunningPlatform:
         embedded = EmbeddedRedis()
         redis_url = embedded.start()
 
+    broker_url = os.environ.get("BROKER_URL") or redis_url
+    if not broker_url.startswith("redis"):
+        empty_event_queues(broker_url)
+
     with open(log_path, "w", buffering=1) as log:
         running = Platform(
             port_offset=PORT_OFFSET,
@@ -97,7 +105,7 @@ def platform(tmp_path_factory) -> RunningPlatform:
                     running.up(timeout=HEALTH_TIMEOUT_SECONDS)
                 except PlatformError as exc:
                     pytest.fail(f"the platform did not start (output in {log_path}):\n{exc}", pytrace=False)
-                yield RunningPlatform(running.gateway_url, running.ws_url, redis_url, running)
+                yield RunningPlatform(running.gateway_url, running.ws_url, redis_url, broker_url, running)
         finally:
             if embedded is not None:
                 embedded.stop()
@@ -112,7 +120,7 @@ def pytest_terminal_summary(terminalreporter):
 def listen(platform):
     """`listen(customer, *events)`: a WebSocket authenticated as `customer` and
     subscribed to `events`, closed when the test ends."""
-    from journeys import EventSocket
+    from devtools.journeys import EventSocket
 
     sockets = []
 

@@ -6,7 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import httpx
-from journeys import (
+
+from devtools.journeys import (
     EventSocket,
     add_to_cart,
     checkout,

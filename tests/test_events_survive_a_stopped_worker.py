@@ -1,7 +1,7 @@
 """Durable fanout across real processes: a service whose worker is down when an
 event is published still gets it once the worker is back."""
 
-from journeys import create_product, eventually, http, log_in_as_operator, register_and_log_in
+from devtools.journeys import create_product, eventually, http, log_in_as_operator, register_and_log_in
 
 
 def test_the_cart_learns_of_products_created_while_its_worker_was_stopped(platform):

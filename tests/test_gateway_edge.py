@@ -5,7 +5,8 @@ import random
 import time
 
 import httpx
-from journeys import EventSocket, http, register_and_log_in
+
+from devtools.journeys import EventSocket, http, register_and_log_in
 
 
 def test_identity_headers_sent_by_a_client_are_never_trusted(platform):

@@ -4,7 +4,7 @@ change (private push) arrive, while every step between services is an event."""
 
 from decimal import Decimal
 
-from journeys import EventSocket, create_product, eventually, http, log_in_as_operator, register_and_log_in
+from devtools.journeys import EventSocket, create_product, eventually, http, log_in_as_operator, register_and_log_in
 
 
 def test_a_customer_sees_new_products_and_only_their_own_cart_updates_pushed(platform):

@@ -6,39 +6,23 @@ for. The default authentication stays on the public views too, because it is wha
 makes DRF answer a failed sign-in with 401 rather than 403."""
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from commerce_core.web.openapi import error_response
+
 from . import selectors, services, tokens
-
-
-class ErrorDetailOutputSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="Present on validation errors: the messages of each invalid field.",
-    )
-
-
-class ErrorOutputSerializer(serializers.Serializer):
-    """The shared error shape (commerce_core.web.errors), for the OpenAPI document."""
-
-    error = ErrorDetailOutputSerializer()
-
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=ErrorOutputSerializer, description=description)
 
 
 class RegisterInputSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, max_length=tokens.PASSWORD_MAX_LENGTH, style={"input_type": "password"}
+    )
 
 
 class RegisterOutputSerializer(serializers.Serializer):
@@ -68,9 +52,16 @@ class RegisterApi(APIView):
         operation_id="auth_register",
         auth=[],
         request=RegisterInputSerializer,
+        examples=[
+            OpenApiExample(
+                "Ada",
+                value={"username": "ada", "email": "ada@example.com", "password": "correct-horse-battery-staple"},
+                request_only=True,
+            )
+        ],
         responses={
             201: RegisterOutputSerializer,
-            400: _error("Missing, malformed, taken or weak input, with field errors."),
+            400: error_response("Missing, malformed, taken or weak input, with field errors."),
         },
     )
     def post(self, request):
@@ -88,10 +79,15 @@ class TokenObtainApi(APIView):
         operation_id="auth_token_obtain",
         auth=[],
         request=tokens.TokenObtainPairSerializer,
+        examples=[
+            OpenApiExample(
+                "Ada", value={"username": "ada", "password": "correct-horse-battery-staple"}, request_only=True
+            )
+        ],
         responses={
             200: TokenPairOutputSerializer,
-            400: _error("Missing fields."),
-            401: _error("Wrong credentials or an inactive user."),
+            400: error_response("Missing or overlong fields, or a body that is not JSON."),
+            401: error_response("Wrong credentials or an inactive user."),
         },
     )
     def post(self, request):
@@ -110,8 +106,8 @@ class TokenRefreshApi(APIView):
         request=tokens.TokenRefreshSerializer,
         responses={
             200: AccessTokenOutputSerializer,
-            400: _error("Missing fields."),
-            401: _error("An invalid or expired refresh token, or its user is inactive."),
+            400: error_response("Missing or overlong fields, or a body that is not JSON."),
+            401: error_response("An invalid or expired refresh token, or its user is inactive."),
         },
     )
     def post(self, request):
@@ -127,7 +123,7 @@ class MeApi(APIView):
         tags=["auth"],
         operation_id="auth_me",
         auth=[{"bearerAuth": []}],
-        responses={200: MeOutputSerializer, 401: _error("Not signed in, or the user is gone or inactive.")},
+        responses={200: MeOutputSerializer, 401: error_response("Not signed in, or the user is gone or inactive.")},
     )
     def get(self, request):
         # request.user is the gateway's Principal; the stored user has the email.

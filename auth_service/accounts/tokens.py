@@ -11,11 +11,19 @@ copied from a refresh token that may be days old.
 
 from django.contrib.auth.models import User
 from rest_framework import exceptions
+from rest_framework import serializers as drf_serializers
 from rest_framework_simplejwt import serializers, tokens
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
 from . import selectors
+
+#: The longest password taken anywhere: far above any real one, and a bound on the
+#: work a request can ask of the password hasher and validators.
+PASSWORD_MAX_LENGTH = 1024
+USERNAME_MAX_LENGTH = User._meta.get_field("username").max_length
+#: Far above the few hundred characters of the refresh tokens this service issues.
+REFRESH_TOKEN_MAX_LENGTH = 2048
 
 
 class RefreshToken(tokens.RefreshToken):
@@ -39,6 +47,12 @@ class TokenObtainPairSerializer(serializers.TokenObtainSerializer):
 
     token_class = RefreshToken
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # simplejwt builds both fields without a bound; no username or password is longer.
+        self.fields[self.username_field] = drf_serializers.CharField(write_only=True, max_length=USERNAME_MAX_LENGTH)
+        self.fields["password"] = serializers.PasswordField(max_length=PASSWORD_MAX_LENGTH)
+
     def validate(self, attrs):
         super().validate(attrs)  # authenticates `self.user`, or raises
         refresh = self.get_token(self.user)
@@ -50,6 +64,7 @@ class TokenRefreshSerializer(serializers.TokenRefreshSerializer):
     The refresh token stays valid until it expires: it is not rotated."""
 
     token_class = RefreshToken
+    refresh = drf_serializers.CharField(max_length=REFRESH_TOKEN_MAX_LENGTH)
 
     def validate(self, attrs):
         try:

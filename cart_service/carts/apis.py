@@ -2,13 +2,16 @@
 
 Every endpoint is the caller's own cart; the caller is whoever the gateway vouched for."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from commerce_core.web.fields import ColumnIntegerField, IdField
+
 from . import selectors, services
+from .models import CartItem
 
 
 class CartLineOutputSerializer(serializers.Serializer):
@@ -23,12 +26,12 @@ class CartOutputSerializer(serializers.Serializer):
 
 
 class CartItemAddInputSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField(min_value=1)
-    quantity = serializers.IntegerField(min_value=1, max_value=2_147_483_647, default=1)
+    product_id = IdField()
+    quantity = ColumnIntegerField(CartItem, "quantity", min_value=1, default=1)
 
 
 class CartItemUpdateInputSerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
+    quantity = ColumnIntegerField(CartItem, "quantity", min_value=1)
 
 
 class CartApi(APIView):
@@ -54,6 +57,7 @@ class CartItemAddApi(APIView):
         summary="Add a product to the cart (adding one already there raises its quantity)",
         request=CartItemAddInputSerializer,
         responses={201: CartOutputSerializer},
+        examples=[OpenApiExample("Two of a product", value={"product_id": 1, "quantity": 2}, request_only=True)],
     )
     def post(self, request):
         data = CartItemAddInputSerializer(data=request.data)
@@ -71,6 +75,7 @@ class CartItemDetailApi(APIView):
         summary="Set the quantity of a product in the cart",
         request=CartItemUpdateInputSerializer,
         responses={200: CartOutputSerializer},
+        examples=[OpenApiExample("Three", value={"quantity": 3}, request_only=True)],
     )
     def patch(self, request, product_id: int):
         data = CartItemUpdateInputSerializer(data=request.data)

@@ -1,8 +1,7 @@
 """Thin HTTP layer of checkout and orders: validate input, call a service or selector,
 serialize output. Every endpoint is about the caller's own orders."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -85,12 +84,13 @@ class CheckoutApi(APIView):
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_KEY_HEADER,
-                OpenApiTypes.STR,
+                {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH, "pattern": "^[!-~]+$"},
                 OpenApiParameter.HEADER,
                 description="Any printable string up to 255 characters, unique per checkout attempt (say a UUID).",
             )
         ],
         request=CheckoutInputSerializer,
+        examples=[OpenApiExample("A card that is charged", value={"payment_token": "tok_visa"}, request_only=True)],
         responses={
             202: CheckoutOutputSerializer,
             400: OpenApiResponse(

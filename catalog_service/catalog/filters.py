@@ -1,5 +1,6 @@
-"""Query-string filters of the product list (django-filter). A value that cannot name
-anything is a 400 in the common error shape, never an empty page or a 500."""
+"""Query-string filters of the product list (django-filter, on the shared FilterSet
+that bounds every filter by its column). A value that cannot name anything is a 400
+in the common error shape, never an empty page or a 500."""
 
 import re
 
@@ -7,12 +8,15 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema_field
-from rest_framework.filters import OrderingFilter
+
+from commerce_core.web.filters import FilterSet
 
 from . import selectors
-from .models import Product
+from .models import Category, Product
 
-_ID_OR_SLUG = re.compile(r"[0-9]{1,18}|[-a-zA-Z0-9_]{1,100}")
+SLUG_MAX_LENGTH = Category._meta.get_field("slug").max_length
+# Up to 18 digits: every such number is a possible id (below 2**63).
+_ID_OR_SLUG = re.compile(rf"[0-9]{{1,18}}|[-a-zA-Z0-9_]{{1,{SLUG_MAX_LENGTH}}}")
 
 
 class CategoryField(forms.CharField):
@@ -30,7 +34,9 @@ class CategoryField(forms.CharField):
         return category
 
 
-@extend_schema_field({"type": "string", "description": "A category id or slug; an unknown one is a 400."})
+@extend_schema_field(
+    {"type": "string", "maxLength": SLUG_MAX_LENGTH, "description": "A category id or slug; an unknown one is a 400."}
+)
 class CategoryFilter(django_filters.Filter):
     field_class = CategoryField
 
@@ -38,20 +44,9 @@ class CategoryFilter(django_filters.Filter):
         return qs if value is None else qs.filter(category=value)
 
 
-class ProductFilter(django_filters.FilterSet):
+class ProductFilter(FilterSet):
     category = CategoryFilter()
 
     class Meta:
         model = Product
         fields = ["category"]
-
-
-class StableOrderingFilter(OrderingFilter):
-    """`?ordering=` as DRF reads it, then by id: rows that tie (same price, say) keep
-    one order, so consecutive pages neither repeat nor skip a product."""
-
-    def get_ordering(self, request, queryset, view):
-        ordering = super().get_ordering(request, queryset, view)
-        if ordering and not any(field.lstrip("-") in ("id", "pk") for field in ordering):
-            ordering = [*ordering, "id"]
-        return ordering

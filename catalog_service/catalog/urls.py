@@ -4,7 +4,7 @@ from . import apis
 
 urlpatterns = [
     path("products/", apis.ProductListCreateApi.as_view(), name="product-list"),
-    path("products/<int:pk>/", apis.ProductDetailApi.as_view(), name="product-detail"),
+    path("products/<id:pk>/", apis.ProductDetailApi.as_view(), name="product-detail"),
     path("categories/", apis.CategoryListCreateApi.as_view(), name="category-list"),
-    path("categories/<int:pk>/", apis.CategoryDetailApi.as_view(), name="category-detail"),
+    path("categories/<id:pk>/", apis.CategoryDetailApi.as_view(), name="category-detail"),
 ]

@@ -1,6 +1,9 @@
-"""The gateway's ASGI application: HTTP and WebSocket.
+"""The gateway's ASGI application: HTTP, WebSocket and Socket.IO.
 
-Serve it with `uvicorn config.asgi:application --loop uvloop --http httptools --no-access-log`.
+Serve it with `uvicorn config.asgi:application --loop uvloop --http httptools
+--no-access-log --ws-per-message-deflate false` (devtools/commands.py): pushed frames
+are written once for every socket, and compressing them per socket would cost each
+socket a compressor's memory and CPU for every event.
 """
 
 import os
@@ -13,10 +16,26 @@ django_application = get_asgi_application()  # sets Django up before the imports
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from edge.request_id import RequestIdMiddleware  # noqa: E402
-from proxy.app import GatewayHTTP, Proxy, lifespan  # noqa: E402
+from proxy.app import GatewayHTTP, Proxy  # noqa: E402
+from proxy.app import lifespan as proxy_lifespan  # noqa: E402
+from push.hub import close_hub  # noqa: E402
 from push.routing import websocket_urlpatterns  # noqa: E402
+from push.socketio_server import SocketIOFrontEnd  # noqa: E402
 
-application = ProtocolTypeRouter(
+
+async def lifespan(scope, receive, send) -> None:
+    """The proxy's lifespan, and the push hub closed (its Redis clients) at shutdown."""
+
+    async def receive_and_close_push_on_shutdown():
+        message = await receive()
+        if message["type"] == "lifespan.shutdown":
+            await close_hub()
+        return message
+
+    await proxy_lifespan(scope, receive_and_close_push_on_shutdown, send)
+
+
+channels_application = ProtocolTypeRouter(
     {
         # Service prefixes go to the lean proxy; the rest (health, schema, docs, admin,
         # 404s and the /static/ files behind the docs, served even without DEBUG) to Django.
@@ -30,3 +49,8 @@ application = ProtocolTypeRouter(
         "lifespan": lifespan,
     }
 )
+
+#: `/socket.io/` goes to the Socket.IO server; every other path, and the lifespan,
+#: to the Channels application above.
+socketio_front_end = SocketIOFrontEnd()
+application = socketio_front_end.asgi_app(other_asgi_app=channels_application)

@@ -1,13 +1,14 @@
 """Gateway settings: the shared defaults plus what is the gateway's own.
 
 The gateway has no domain models. Its database holds the event inbox and dead
-letters of its event worker (the one that feeds WebSocket push) and the admin.
+letters of its event worker (the one that records pushable events) and the admin.
 """
 
 from pathlib import Path
 
 from commerce_core.settings.base import *  # noqa: F403
 from commerce_core.settings.base import (
+    ACCESS_TOKEN_LIFETIME,
     DATA_UPLOAD_MAX_MEMORY_SIZE,
     INSTALLED_APPS,
     MIDDLEWARE,
@@ -92,24 +93,35 @@ GATEWAY = {
     "SCHEMA_CACHE_SECONDS": env.float("GATEWAY_SCHEMA_CACHE", default=30.0),
 }
 
-# --- WebSocket push -----------------------------------------------------------------
+# --- push to clients (WebSocket and Socket.IO) ---------------------------------------
+# Read through push/conf.py; every key is documented there and in the README.
+PUSH = {
+    "REDIS_URL": env.str("PUSH_REDIS_URL", default=REDIS_URL),
+    # History kept per stream for recovery: at least the last HISTORY_EVENTS events
+    # AND everything younger than HISTORY_SECONDS, never more than HISTORY_MAX_EVENTS.
+    "HISTORY_EVENTS": env.int("PUSH_HISTORY_EVENTS", default=1000),
+    "HISTORY_SECONDS": env.int("PUSH_HISTORY_SECONDS", default=600),
+    "HISTORY_MAX_EVENTS": env.int("PUSH_HISTORY_MAX_EVENTS", default=100_000),
+    # A stream without a new event for this long is dropped (with its epoch).
+    "HISTORY_IDLE_SECONDS": env.int("PUSH_HISTORY_IDLE_SECONDS", default=24 * 3600),
+    # Frames queued for one socket beyond this many bytes close it with 4408.
+    "SEND_BACKLOG_BYTES": env.int("PUSH_SEND_BACKLOG_BYTES", default=1024 * 1024),
+    # How long a deactivated user's still-valid access tokens are refused.
+    "DEACTIVATED_SECONDS": int(ACCESS_TOKEN_LIFETIME.total_seconds()) + 60,
+}
+
+# The Channels layer carries control orders to every gateway process (push/control.py):
+# one channel per process, never one message per listener and event.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            # redis-py's default 5 s read timeout equals channels-redis's 5 s blocking
-            # receive (BZPOPMIN), so an idle socket's receive loop would die with a
-            # TimeoutError; reads must be allowed to outlast the blocking pop.
-            "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
-            # Every socket of a gateway process shares one Redis inbox, and
-            # channels-redis silently drops group messages for an inbox over
-            # `capacity` (default 100): a burst of events to a busy process would
-            # vanish without a trace.
-            "capacity": 1000,
-            # channels-redis forgets group members after `group_expiry` (default a
-            # day) even while their sockets live; a week is far above any socket's
-            # life, so subscriptions never lapse under a connected client.
-            "group_expiry": 7 * 24 * 3600,
+            # redis-py's default 5 s read timeout equals channels-redis's blocking
+            # receive (BZPOPMIN): reads must be allowed to outlast it.
+            "hosts": [{"address": PUSH["REDIS_URL"], "socket_timeout": 15}],
+            # A member is forgotten after this long unless it joins again; each process
+            # renews its membership every hour (push/hub.py).
+            "group_expiry": 24 * 3600,
         },
     },
 }

@@ -1,5 +1,7 @@
 """The platform's health as the gateway sees it: Redis answers, every service's own
-/health/ answers 200, and every event worker's heartbeat is fresh in Redis.
+/health/ answers 200, and every event worker's heartbeat is fresh in Redis and
+reports no problem (an outbox that stopped draining, a consumer that cannot record
+what it receives, a broker it cannot reach: commerce_core.events.heartbeat).
 
 All checks run concurrently, each bounded by a short timeout, so one hung
 service costs /health about that timeout and not the sum of them.
@@ -13,7 +15,7 @@ from django.conf import settings
 from proxy import client
 from proxy.connection import UpstreamTimeout
 
-from commerce_core.events.worker_support import heartbeat_key
+from commerce_core.events.heartbeat import WorkerStatus, heartbeat_key
 from commerce_core.settings.topology import PROJECTS, SERVICES, Project
 
 OK = "ok"
@@ -53,12 +55,21 @@ async def _check_redis_and_workers(timeout: float) -> dict[str, str]:
             pipe = _redis(timeout).pipeline(transaction=False)
             pipe.ping()
             for project in PROJECTS:
-                pipe.exists(heartbeat_key(project.name))
-            _, *alive = await pipe.execute()
+                pipe.get(heartbeat_key(project.name))
+            _, *beats = await pipe.execute()
     except Exception as exc:  # Redis down or slow: the workers cannot be vouched for either
         return {"redis": _reason(exc), **{worker: "unknown: redis unavailable" for worker in workers}}
-    heartbeats = {worker: OK if beat else "no heartbeat" for worker, beat in zip(workers, alive, strict=True)}
-    return {"redis": OK, **heartbeats}
+    return {"redis": OK, **{worker: _worker_health(beat) for worker, beat in zip(workers, beats, strict=True)}}
+
+
+def _worker_health(beat: bytes | None) -> str:
+    if not beat:
+        return "no heartbeat"
+    try:
+        problems = WorkerStatus.from_json(beat).problems
+    except (ValueError, TypeError):
+        return "unreadable heartbeat"
+    return f"unhealthy: {'; '.join(problems)}"[:300] if problems else OK
 
 
 async def platform_health() -> tuple[bool, dict[str, str]]:

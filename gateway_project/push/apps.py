@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class PushConfig(AppConfig):
     name = "push"
-    verbose_name = "WebSocket push"
+    verbose_name = "Push to clients"

@@ -4,5 +4,5 @@ from . import apis
 
 urlpatterns = [
     path("", apis.PaymentListApi.as_view(), name="payment-list"),
-    path("<int:pk>/", apis.PaymentDetailApi.as_view(), name="payment-detail"),
+    path("<id:pk>/", apis.PaymentDetailApi.as_view(), name="payment-detail"),
 ]

@@ -7,6 +7,6 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
-from commerce_core.events.transport import bus_app  # noqa: E402
+from commerce_core.events.celery_app import create_app  # noqa: E402
 
-app = bus_app()
+app = create_app()

@@ -1,12 +1,13 @@
 """Thin HTTP layer: validate input, call a service or selector, serialize output."""
 
-import django_filters
-from django import forms
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
+
+from commerce_core.web.fields import ColumnIntegerField, IdField
+from commerce_core.web.filters import FilterSet, IdFilter
+from commerce_core.web.openapi import error_response
 
 from . import selectors, services
 from .models import Review
@@ -21,19 +22,14 @@ class ReviewOutputSerializer(serializers.ModelSerializer):
 
 
 class ReviewInputSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField(min_value=1)
-    rating = serializers.IntegerField(min_value=1, max_value=5)
+    product_id = IdField()
+    rating = ColumnIntegerField(Review, "rating")
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
 
 
-class IdFilter(django_filters.NumberFilter):
-    """A whole number: `?product_id=1.5` is a 400 rather than an empty page."""
-
-    field_class = forms.IntegerField
-
-
-class ReviewFilter(django_filters.FilterSet):
-    product_id = IdFilter(field_name="product_id")
+class ReviewFilter(FilterSet):
+    # The replica's id, not a choice among the replicas: an unknown product has no reviews.
+    product_id = IdFilter(field_name="product_id", label="Only the reviews of this product.")
 
     class Meta:
         model = Review
@@ -45,7 +41,6 @@ class ReviewFilter(django_filters.FilterSet):
         tags=["reviews"],
         operation_id="reviews_list",
         summary="Reviews, newest first; public",
-        parameters=[OpenApiParameter("product_id", OpenApiTypes.INT, description="Only the reviews of this product.")],
     )
 )
 class ReviewListCreateApi(generics.ListAPIView):
@@ -63,7 +58,15 @@ class ReviewListCreateApi(generics.ListAPIView):
         operation_id="reviews_create",
         summary="Review a product (once per customer and product)",
         request=ReviewInputSerializer,
-        responses={201: ReviewOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "Five stars", value={"product_id": 1, "rating": 5, "comment": "Keeps tea hot."}, request_only=True
+            )
+        ],
+        responses={
+            201: ReviewOutputSerializer,
+            409: error_response("The caller has already reviewed this product (`already_reviewed`)."),
+        },
     )
     def post(self, request):
         data = ReviewInputSerializer(data=request.data)

@@ -91,8 +91,16 @@ def test_filters_search_and_ordering_combine(api_client, shop):
     assert names(response) == ["Knife", "Skillet"]
 
 
-def test_an_unknown_ordering_field_is_ignored(api_client, shop):
-    assert len(names(api_client.get("/api/catalog/products/", {"ordering": "stock_secret"}))) == 4
+@pytest.mark.parametrize("ordering", ["stock_secret", "price,stock_secret", "price,", "-"])
+def test_an_ordering_by_anything_but_the_listed_fields_is_a_400_naming_the_parameter(api_client, shop, ordering):
+    response = api_client.get("/api/catalog/products/", {"ordering": ordering})
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"ordering"}
+
+
+def test_the_list_orders_by_several_fields_each_reversible(api_client, shop):
+    response = api_client.get("/api/catalog/products/", {"ordering": "-rating_avg,price"})
+    assert names(response) == ["Cookbook", "Skillet", "Knife", "Mug"]
 
 
 def test_inactive_products_are_not_listed(api_client, shop):

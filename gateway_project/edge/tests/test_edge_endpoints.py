@@ -7,6 +7,7 @@ import pytest
 from conftest import StubResponse
 from proxy.pool import close_pools
 
+from commerce_core.events.heartbeat import WorkerStatus, heartbeat_key
 from commerce_core.settings.topology import PROJECTS, SERVICES
 from edge.schema import forget_cached_schema
 
@@ -38,10 +39,12 @@ def _stop_answering(monkeypatch, project_name: str, free_port: int) -> None:
 
 
 class FakeRedis:
-    """Answers the health check's pipeline: PING, then EXISTS per heartbeat key."""
+    """Answers the health check's pipeline: PING, then GET per heartbeat key.
+
+    `alive` maps a heartbeat key to the problems its worker reports."""
 
     def __init__(self, *, alive=(), down=False):
-        self.alive = set(alive)
+        self.alive = {key: [] for key in alive}
         self.down = down
 
     def pipeline(self, transaction=False):
@@ -51,8 +54,9 @@ class FakeRedis:
             def ping(self):
                 queued.append(True)
 
-            def exists(self, key):
-                queued.append(int(key in redis.alive))
+            def get(self, key):
+                problems = redis.alive.get(key)
+                queued.append(None if problems is None else WorkerStatus(at=0.0, problems=problems).to_json())
 
             async def execute(self):
                 if redis.down:
@@ -64,8 +68,6 @@ class FakeRedis:
 
 @pytest.fixture
 def redis_with_heartbeats(monkeypatch):
-    from commerce_core.events.worker_support import heartbeat_key
-
     fake = FakeRedis(alive={heartbeat_key(project.name) for project in PROJECTS})
     monkeypatch.setattr("edge.health._redis", lambda timeout: fake)
     return fake
@@ -96,13 +98,12 @@ async def test_health_is_ok_when_redis_every_service_and_every_worker_answer(
     assert response.header("x-request-id")
 
 
-async def test_health_names_a_service_that_is_down_a_missing_heartbeat_and_an_unhealthy_service(
+async def test_health_names_a_service_that_is_down_a_missing_heartbeat_a_worker_with_problems_and_an_unhealthy_service(
     gateway_app, services, redis_with_heartbeats, asgi_request, monkeypatch, free_port
 ):
-    from commerce_core.events.worker_support import heartbeat_key
-
     _stop_answering(monkeypatch, "cart", free_port)
-    redis_with_heartbeats.alive.discard(heartbeat_key("payment"))
+    redis_with_heartbeats.alive.pop(heartbeat_key("payment"))
+    redis_with_heartbeats.alive[heartbeat_key("catalog")] = ["3 event(s) unsent in the outbox, the oldest for 45s"]
 
     async def unhealthy(request):
         return StubResponse(status=503, body=b'{"status": "unavailable"}')
@@ -113,10 +114,11 @@ async def test_health_names_a_service_that_is_down_a_missing_heartbeat_and_an_un
     body = response.json()
     assert body["status"] == "unavailable"
     failing = {name: reason for name, reason in body["components"].items() if reason != "ok"}
-    assert set(failing) == {"cart", "review", "worker:payment"}
+    assert set(failing) == {"cart", "review", "worker:payment", "worker:catalog"}
     assert failing["cart"].startswith("unreachable")
     assert failing["review"] == "unhealthy: HTTP 503"
     assert failing["worker:payment"] == "no heartbeat"
+    assert failing["worker:catalog"] == "unhealthy: 3 event(s) unsent in the outbox, the oldest for 45s"
 
 
 async def test_health_reports_a_service_that_hangs_as_a_timeout_within_about_a_second(

@@ -1,9 +1,12 @@
+import json
 import time
 
 import pytest
 import redis
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
+
+from commerce_core.events.broker import default_broker
+from commerce_core.events.routing import events_queue
 
 
 def wait_for(predicate, *, timeout: float = 10.0, interval: float = 0.05):
@@ -17,62 +20,46 @@ def wait_for(predicate, *, timeout: float = 10.0, interval: float = 0.05):
     pytest.fail(f"condition not met within {timeout}s")
 
 
-def delete_queue(queue, channel):
-    """Remove a queue, its messages and its bindings from Redis. (Kombu deletes only
-    the bindings this connection declared, hence the declare first.)"""
-    bound = queue(channel)
-    bound.declare()
-    bound.purge()
-    bound.delete()
-
-
 @pytest.fixture
 def redis_client():
     return redis.Redis.from_url(settings.REDIS_URL)
 
 
-def _forget_bindings_of_earlier_runs(redis_client, *, keep: str):
-    """A run killed before its teardown leaves bindings that would keep copying
-    test events into queues nobody reads; drop them."""
-    for table in ("_kombu.binding.domain_events", "_kombu.binding_permanent.domain_events"):
-        for member in redis_client.smembers(table):
-            queue = member.decode().rsplit("\x06\x16", 1)[-1]
-            if queue.startswith("bustest") and not queue.startswith(f"{keep}."):
-                redis_client.srem(table, member)
-                redis_client.delete(queue)
+def _delete_queues(broker, names):
+    if broker.options.is_redis:
+        broker.client.delete(*names)  # each queue is a stream, with its consumer group
+        return
+    with broker.connection() as conn:
+        channel = conn.channel()
+        for name in names:
+            channel.queue_delete(name)
 
 
 @pytest.fixture
-def bus(redis_client):
-    """This run's queues, declared in the real Redis and deleted afterwards (with
-    their bindings), so nothing of the test stays behind."""
-    from commerce_core.events.transport import bus_app, declare_queues
+def bus():
+    """This run's queues, empty before the test and deleted after it."""
+    broker = default_broker()
+    names = [events_queue(settings.SERVICE_NAME), events_queue(settings.OTHER_SERVICE_NAME)]
+    _delete_queues(broker, names)
+    broker.reset()
+    broker.declare(names)
+    yield broker
+    from commerce_core.events.outbox import sender
 
-    app = bus_app()
-    _forget_bindings_of_earlier_runs(redis_client, keep=settings.SERVICE_NAME)
-    declare_queues()
-    yield app
-    with app.connection_for_write() as conn:
-        for queue in app.conf.task_queues:
-            delete_queue(queue, conn.default_channel)
-
-
-@pytest.fixture
-def other_subscriber(bus):
-    """A second service's queue bound to the same event types, as another service would have."""
-    from commerce_core.events.transport import service_queues
-
-    queue = service_queues(f"{settings.SERVICE_NAME}-other", ["bustest.thing.happened"])[0]
-    with bus.connection_for_write() as conn:
-        queue(conn.default_channel).declare()
-        yield queue.name
-        delete_queue(queue, conn.default_channel)
+    sender.flush()
+    _delete_queues(broker, names)
+    broker.reset()
 
 
 @pytest.fixture
 def worker(bus):
-    with start_worker(bus, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20) as w:
-        yield w
+    """This service's event worker, running in the test process (its own threads)."""
+    from commerce_core.events.worker import EventWorker
+
+    events = EventWorker(broker=bus)
+    events.start()
+    yield events
+    events.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -81,4 +68,18 @@ def _reset_handlers():
 
     handlers.behaviour.update(flaky_failures_left=0, broken=True)
     handlers.attempts.clear()
+    handlers.pushed.clear()
     yield
+
+
+def queued_event_ids(broker, queue: str) -> list[str]:
+    """The ids of the events waiting in a queue, oldest first, left where they are."""
+    if broker.options.is_redis:
+        return [json.loads(fields[b"e"])["id"] for _, fields in broker.client.xrange(queue)]
+    ids = []
+    with broker.connection() as conn:
+        channel = conn.channel()
+        while (message := channel.basic_get(queue, no_ack=False)) is not None:
+            ids.append(message.properties["message_id"])
+        channel.close()  # unacknowledged, they go back to the queue
+    return ids

@@ -8,8 +8,8 @@ import pytest
 from commerce_core.customers.models import CustomerReplica
 from commerce_core.events.api import Envelope
 from commerce_core.events.contracts.auth import UserRegistered, UserUpdated
-from commerce_core.events.handlers import handlers_for
 from commerce_core.events.models import InboxMessage
+from commerce_core.events.registry import handlers_for
 
 pytestmark = pytest.mark.django_db
 

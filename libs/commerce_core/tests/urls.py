@@ -1,3 +1,3 @@
-from commerce_core.web.urls import service_urlpatterns
+from commerce_core.web.urls import handler400, handler404, handler500, service_urlpatterns  # noqa: F401
 
-urlpatterns = service_urlpatterns("bustest", [])
+urlpatterns = service_urlpatterns("bustest", "tests.inputapp.urls")

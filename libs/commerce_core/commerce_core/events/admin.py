@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 
 from ..web.admin import ReadOnlyAdmin
-from .consumer import replay
-from .models import DeadLetter, InboxMessage, OutboxMessage
+from .delivery import replay
+from .models import DeadLetter, InboxMessage, OutboxMessage, ScheduledRetry
 
 
 class EventRecordAdmin(ReadOnlyAdmin):
@@ -27,6 +27,13 @@ class InboxMessageAdmin(EventRecordAdmin):
     date_hierarchy = "processed_at"
 
 
+@admin.register(ScheduledRetry)
+class ScheduledRetryAdmin(EventRecordAdmin):
+    list_display = ["next_attempt_at", "event_type", "subject", "event_id", "handler", "attempts", "last_error"]
+    list_filter = ["event_type", "handler"]
+    search_fields = ["=subject", "event_id", "handler", "last_error"]
+
+
 @admin.register(DeadLetter)
 class DeadLetterAdmin(EventRecordAdmin):
     list_display = [
@@ -45,8 +52,5 @@ class DeadLetterAdmin(EventRecordAdmin):
 
     @admin.action(description="Replay the selected events")
     def replay_selected(self, request, queryset):
-        count = 0
-        for letter in queryset.filter(malformed=False):
-            replay(letter)
-            count += 1
-        self.message_user(request, f"Replayed {count} event(s).", messages.SUCCESS)
+        count = sum(replay(letter) for letter in queryset)
+        self.message_user(request, f"Scheduled {count} event(s) again.", messages.SUCCESS)

@@ -2,7 +2,8 @@
 
 from .contracts import Audience, EventContract
 from .envelope import Envelope
-from .handlers import handles
 from .outbox import publish
+from .periodic import every
+from .registry import handles
 
-__all__ = ["Audience", "Envelope", "EventContract", "handles", "publish"]
+__all__ = ["Audience", "Envelope", "EventContract", "every", "handles", "publish"]

@@ -9,8 +9,9 @@ class EventsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Every app declares its subscriptions in `<app>/handlers.py`; importing them
-        # fills the handler registry from which the worker's queue bindings are built.
+        # Every app declares what it does with events in `<app>/handlers.py`; importing
+        # them fills the handler registry (checked against the routing table, checks.py)...
         autodiscover_modules("handlers")
         # ...and the periodic jobs its worker runs, in `<app>/jobs.py`.
         autodiscover_modules("jobs")
+        from . import checks  # noqa: F401  (registers the system check)

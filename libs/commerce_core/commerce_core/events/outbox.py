@@ -1,32 +1,43 @@
 """Publishing: the transactional outbox.
 
-`publish()` stores the event in the caller's transaction and sends it right after
-that transaction commits (no polling delay on the happy path). If the send fails or
-the process dies first, the row stays unsent and `relay_pending()`, run by the
-service's worker every second, sends it again. A rolled-back transaction takes its
-outbox rows with it, so nothing is published for a change that never happened.
+`publish()` stores the event in the caller's transaction. Once that transaction
+commits, the event is handed to this process's sender thread, which puts it into
+every subscriber's queue (routing.py) and marks it sent, both in batches, off the
+request's path. A rolled-back transaction takes its outbox rows with it, so nothing
+is published for a change that never happened.
 
-Rows are marked sent in batches (`sent_marks`), a fraction of a second after their
-send, instead of by one more write transaction per event on the request's path. A
-mark lost with its process only means the relay sends that event once more, which
-the consumers' inbox absorbs.
+Nothing is lost between the commit and the broker: a row is marked sent only after
+the broker took the event (RabbitMQ confirms it). If the broker is unreachable, the
+process dies first, or the mark is lost, the row stays unsent and `relay_pending()`,
+run by the service's worker every second, sends it again. Sending an event twice is
+harmless: every consumer handles an event id once (delivery.py).
+
+`resend_since()` marks rows already sent as unsent again: what the worker does when
+the broker lost its queues (a Redis restarted empty, see worker.py), and what an
+operator does with `manage.py resend_outbox --since ...`. Each row records the
+Redis broker's epoch it was sent in, read before the send: a row whose mark
+arrives after the worker's resend still carries the lost epoch, and is sent again.
 """
 
 import atexit
 import logging
+import queue
 import threading
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Min
 from django.utils import timezone
 
+from .. import faults
 from ..web.request_id import current_request_id
+from .broker import default_broker
 from .contracts import EventContract
 from .envelope import Envelope
 from .models import OutboxMessage
-from .transport import send_envelope
+from .routing import queues_for
 
 logger = logging.getLogger(__name__)
 
@@ -34,91 +45,184 @@ logger = logging.getLogger(__name__)
 def publish(event: EventContract) -> OutboxMessage:
     """Record `event` for publication when the current transaction commits."""
     envelope = Envelope.wrap(event, source=settings.SERVICE_NAME, correlation_id=current_request_id.get())
+    body = envelope.to_dict()
     message = OutboxMessage.objects.create(
         event_id=envelope.id,
         event_type=envelope.type,
         subject=envelope.subject or "",
         correlation_id=envelope.correlationid or "",
-        envelope=envelope.to_dict(),
+        envelope=body,
     )
-    transaction.on_commit(lambda: send_outbox_message(message), robust=True)
+    transaction.on_commit(lambda: sender.submit(message.pk, body), robust=True)
     return message
 
 
-def send_outbox_message(message: OutboxMessage) -> bool:
-    try:
-        send_envelope(message.envelope)
-    except Exception as exc:  # the relay sends it again; the change itself is committed
-        logger.warning("sending event %s failed, the relay will retry: %s", message.event_id, exc)
-        OutboxMessage.objects.filter(pk=message.pk).update(
-            send_attempts=F("send_attempts") + 1, last_error=str(exc)[:2000]
-        )
-        return False
-    sent_marks.add(message.pk)
-    return True
+def send(envelope: dict) -> None:
+    """Put one envelope into every queue subscribed to its type; raises if the broker
+    did not take it. An event type nobody subscribes to goes nowhere, by design."""
+    queues = queues_for(envelope["type"])
+    if queues:
+        default_broker().publish(envelope, queues)
 
 
-class SentMarks:
-    """Outbox rows sent but not yet marked, written by a daemon thread every
-    `FLUSH_INTERVAL_SECONDS` in one UPDATE (well before the relay's `RELAY_AFTER`)."""
+def send_many(envelopes: list[dict]) -> list[BaseException | None]:
+    """Several envelopes in as few broker round trips as possible; per envelope, the
+    error that kept it from the broker, or None."""
+    return default_broker().publish_many([(envelope, queues_for(envelope["type"])) for envelope in envelopes])
 
-    FLUSH_INTERVAL_SECONDS = 0.2
+
+class OutboxSender:
+    """This process's sender: a daemon thread that publishes committed events and
+    marks them sent in one UPDATE per batch.
+
+    Handing the event over costs the request a queue put; the broker round trips
+    and the write that marks rows sent happen here, together for every event that
+    committed meanwhile."""
+
+    MAX_BATCH = 500
+    #: An idle sender closes its database connection after this many seconds.
+    IDLE_SECONDS = 5.0
 
     def __init__(self):
-        self._pending: list = []
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._progress = threading.Condition()
+        self._submitted = 0
+        self._finished = 0
 
-    def add(self, event_id) -> None:
-        with self._lock:
-            self._pending.append(event_id)
+    def submit(self, pk, envelope: dict) -> None:
+        with self._progress:
+            self._submitted += 1
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="outbox-sent-marks", daemon=True)
+                self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
                 self._thread.start()
+        self._queue.put((pk, envelope))
 
-    def flush(self) -> int:
-        """Mark every row sent so far; returns how many. Safe to call from any thread."""
-        with self._lock:
-            batch, self._pending = self._pending, []
-        if not batch:
-            return 0
-        try:
-            OutboxMessage.objects.filter(pk__in=batch, sent_at__isnull=True).update(
-                sent_at=timezone.now(), send_attempts=F("send_attempts") + 1
-            )
-        except Exception as exc:  # unmarked rows are only re-sent by the relay, never lost
-            logger.warning("marking %d outbox rows sent failed: %s", len(batch), exc)
-        return len(batch)
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything submitted so far was sent (or failed); True if it was."""
+        with self._progress:
+            target = self._submitted
+            return self._progress.wait_for(lambda: self._finished >= target, timeout)
 
     def _run(self) -> None:
-        while not self._wake.wait(self.FLUSH_INTERVAL_SECONDS):
-            if self.flush():
-                # This thread's own connection; not held open between bursts.
-                connection.close()
+        while True:
+            try:
+                item = self._queue.get(timeout=self.IDLE_SECONDS)
+            except queue.Empty:
+                connection.close()  # this thread's own; not held while nothing happens
+                continue
+            items = [item, *self._take_waiting()]
+            try:
+                self._send_batch(items)
+            finally:
+                with self._progress:
+                    self._finished += len(items)
+                    self._progress.notify_all()
+
+    def _take_waiting(self) -> list:
+        items = []
+        while len(items) < self.MAX_BATCH:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return items
+
+    def _send_batch(self, items: list) -> None:
+        faults.point("outbox.before_send")  # the drills kill the process here, after the commit
+        sent, failed = [], []
+        epoch = _epoch_before_sending()
+        try:
+            errors = send_many([envelope for _, envelope in items])
+        except Exception as exc:  # the relay sends them again; the changes themselves are committed
+            errors = [exc] * len(items)
+        for (pk, _), error in zip(items, errors, strict=True):
+            if error is None:
+                sent.append(pk)
+            else:
+                failed.append((pk, error))
+        try:
+            close_old_connections()
+            if sent:
+                mark_sent(sent, epoch=epoch)
+            for pk, exc in failed:
+                logger.warning("sending event %s failed, the relay will retry: %s", pk, exc)
+                note_send_failure(pk, exc)
+        except Exception as exc:  # unmarked rows are only sent once more by the relay, never lost
+            logger.warning("recording the outcome of %d sends failed: %s", len(items), exc)
 
 
-sent_marks = SentMarks()
-atexit.register(sent_marks.flush)
+sender = OutboxSender()
+atexit.register(sender.flush, 5.0)
+
+
+def _epoch_before_sending() -> str:
+    """The broker's epoch, read before a send: an event marked with an epoch the broker
+    has since lost is sent again, however late the mark is written."""
+    try:
+        return default_broker().epoch(create=False) or ""
+    except Exception:  # the send is about to fail too; an empty epoch only means "send again"
+        return ""
+
+
+def mark_sent(pks: list, *, epoch: str) -> None:
+    OutboxMessage.objects.filter(pk__in=pks, sent_at__isnull=True).update(
+        sent_at=timezone.now(), sent_epoch=epoch, send_attempts=F("send_attempts") + 1, last_error=""
+    )
+
+
+def note_send_failure(pk, exc: BaseException) -> None:
+    OutboxMessage.objects.filter(pk=pk).update(
+        send_attempts=F("send_attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+    )
 
 
 def relay_pending(*, older_than_seconds: float | None = None, limit: int = 500) -> int:
     """Send the outbox rows still unsent some time after their commit; returns how many went out.
 
-    Rows younger than `older_than_seconds` are left to the on-commit send that is
-    probably under way; sending one twice is harmless (consumers are idempotent).
+    Rows younger than `older_than_seconds` are left to the sender that is probably
+    about to send them; sending one twice is harmless.
     """
     if older_than_seconds is None:
         older_than_seconds = settings.COMMERCE_EVENTS["RELAY_AFTER_SECONDS"]
-    sent_marks.flush()  # so this process never re-sends what it sent itself
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     sent = 0
     with transaction.atomic():
-        pending = (
+        pending = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
             .filter(sent_at__isnull=True, created_at__lte=cutoff)
             .order_by("created_at")[:limit]
         )
-        for message in pending:
-            sent += send_outbox_message(message)
+        delivered = []
+        epoch = _epoch_before_sending() if pending else ""
+        errors = send_many([message.envelope for message in pending]) if pending else []
+        for message, error in zip(pending, errors, strict=True):
+            if error is None:
+                delivered.append(message.pk)
+            else:
+                logger.warning("relaying event %s failed: %s", message.event_id, error)
+                note_send_failure(message.pk, error)
+        if delivered:
+            mark_sent(delivered, epoch=epoch)
+        sent = len(delivered)
     return sent
+
+
+def resend_since(moment: datetime, *, unless_epoch: str | None = None) -> int:
+    """Mark every row sent at or after `moment` as unsent, so the relay sends it again;
+    returns how many. With `unless_epoch`, only those sent in another broker epoch.
+    Consumers skip the events they already handled."""
+    rows = OutboxMessage.objects.filter(sent_at__gte=moment)
+    if unless_epoch is not None:
+        rows = rows.exclude(sent_epoch=unless_epoch)
+    return rows.update(sent_at=None, sent_epoch="")
+
+
+def backlog() -> tuple[int, float]:
+    """(rows not yet sent, seconds since the oldest of them was committed)."""
+    unsent = OutboxMessage.objects.filter(sent_at__isnull=True)
+    count = unsent.count()
+    if not count:
+        return 0, 0.0
+    oldest = unsent.aggregate(oldest=Min("created_at"))["oldest"]
+    return count, max(0.0, time.time() - oldest.timestamp())

@@ -3,8 +3,11 @@
 Grouped by concern. Values that differ per deployment come from `env`.
 """
 
+import socket
 from datetime import timedelta
 from urllib.parse import urlsplit
+
+from commerce_core.web.converters import PATH_CONVERTER_SCHEMAS
 
 from .env import DEV_ADMIN_PASSWORD, DEV_GATEWAY_SECRET, DEV_JWT_SECRET, DEV_SECRET_KEY, database_url, env, redis_url
 from .topology import PROJECTS
@@ -52,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "commerce_core.web",
     "commerce_core.events",
     "commerce_core.ops",
 ]
@@ -103,28 +107,33 @@ def build_databases(service: str) -> dict:
 
 
 # --- REST API ---------------------------------------------------------------------
+# Parsing, filters, pagination and the schema are the shared ones of commerce_core.web,
+# which bound every input to what the database stores and answer bad input with a
+# 400 in the one error shape (see that package's modules).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "commerce_core.identity.authentication.GatewayIdentityAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["commerce_core.web.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "commerce_core.web.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "commerce_core.web.filters.DjangoFilterBackend",
+        "commerce_core.web.filters.SearchFilter",
+        "commerce_core.web.filters.OrderingFilter",
     ],
     "EXCEPTION_HANDLER": "commerce_core.web.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "commerce_core.web.openapi.AutoSchema",
 }
 
 SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # `<id:pk>` in a URL is an integer from 1 to 2**63-1, and the document says so.
+    "PATH_CONVERTER_OVERRIDES": PATH_CONVERTER_SCHEMAS,
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
@@ -157,25 +166,44 @@ ADMIN_EMAIL = env.str("ADMIN_EMAIL", default=f"{ADMIN_USERNAME}@example.com")
 
 # --- event bus --------------------------------------------------------------------
 REDIS_URL = redis_url()
-CELERY_BROKER_URL = REDIS_URL
+#: The broker of domain events: Redis (default: REDIS_URL) or RabbitMQ (`amqp://...`).
+#: Redis stays in use for push, the channel layer and worker heartbeats either way.
+BROKER_URL = env.str("BROKER_URL", default=REDIS_URL)
+# Celery only hosts the event worker (commerce_core.events.celery_app).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # A message not acknowledged this long after delivery goes back to its queue.
-    "visibility_timeout": env.int("EVENT_VISIBILITY_TIMEOUT", default=300),
-}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 COMMERCE_EVENTS = {
-    # Retries of a failing handler, with exponential backoff, before it is parked
-    # in the dead-letter store.
-    "MAX_RETRIES": env.int("EVENT_MAX_RETRIES", default=5),
-    "RETRY_BACKOFF_SECONDS": env.float("EVENT_RETRY_BACKOFF", default=0.5),
-    "RETRY_BACKOFF_MAX_SECONDS": 30.0,
-    # An outbox row not confirmed sent this long after commit is re-sent by the relay.
+    # A failing handler is run again after a backoff with jitter (doubling from
+    # RETRY_BACKOFF_SECONDS up to RETRY_BACKOFF_MAX_SECONDS), MAX_RETRIES times, then
+    # parked in the dead-letter store: by default about ten minutes of retries.
+    "MAX_RETRIES": env.int("EVENT_MAX_RETRIES", default=9),
+    "RETRY_BACKOFF_SECONDS": env.float("EVENT_RETRY_BACKOFF", default=2.0),
+    "RETRY_BACKOFF_MAX_SECONDS": env.float("EVENT_RETRY_BACKOFF_MAX", default=300.0),
+    # A message a worker took and did not acknowledge this long is taken over by
+    # another worker (Redis; RabbitMQ hands it over as soon as the worker is gone).
+    "VISIBILITY_TIMEOUT_SECONDS": env.float("EVENT_VISIBILITY_TIMEOUT", default=300.0),
+    # The worker's name among its queue's consumers (Redis): a worker restarted under
+    # the same name takes back at once what it had not acknowledged. One per host by
+    # default; set it per process when several workers of a service share a host.
+    "CONSUMER_NAME": env.str("EVENT_CONSUMER_NAME", default=socket.gethostname()),
+    # RabbitMQ: declare queues as quorum queues (replicated, durable).
+    "QUORUM_QUEUES": env.bool("EVENT_QUORUM_QUEUES", default=True),
+    # The consumer records up to BATCH_SIZE deliveries in one transaction, taking
+    # messages that follow each other within BATCH_GAP_SECONDS.
+    "BATCH_SIZE": env.int("EVENT_BATCH_SIZE", default=100),
+    "BATCH_GAP_SECONDS": env.float("EVENT_BATCH_GAP", default=0.002),
+    # An outbox row not sent this long after commit is sent by the worker's relay.
     "RELAY_AFTER_SECONDS": env.float("OUTBOX_RELAY_AFTER", default=2.0),
     "RELAY_INTERVAL_SECONDS": env.float("OUTBOX_RELAY_INTERVAL", default=1.0),
+    # /health reports a worker whose outbox holds an event unsent for longer.
+    "OUTBOX_ALARM_SECONDS": env.float("OUTBOX_ALARM_AFTER", default=30.0),
+    # When the broker lost its queues (Redis restarted empty), what each service
+    # published this long before is sent again; older losses need
+    # `manage.py resend_outbox --since`.
+    "RESEND_WINDOW_SECONDS": env.float("EVENT_RESEND_WINDOW", default=900.0),
 }
 
 # --- logging ----------------------------------------------------------------------

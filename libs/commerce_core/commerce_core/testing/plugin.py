@@ -10,6 +10,11 @@ Fixtures:
   (inbox, retries accounting, dead letters), without a broker.
 - `catalog_product`: announce a product the way the catalog does (through
   `deliver`); returns its id.
+- `openapi_document`: the project's OpenAPI document, as `GET /api/<prefix>/schema/`
+  serves it.
+- `unbounded_inputs`: every input of the project without a bound, one line each: the
+  inputs of its OpenAPI document (`openapi_audit`) and the URLs taking `<int:...>`
+  (system check commerce_core.E001). Every project's tests assert it is empty.
 
 Tests run with production settings, not development ones: before Django is set up,
 the plugin gives the process secrets, an admin password and allowed hosts of its
@@ -36,6 +41,23 @@ _ids = itertools.count(10_000)
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def openapi_document():
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+@pytest.fixture(scope="session")
+def unbounded_inputs(openapi_document):
+    from django.core.checks import run_checks
+
+    from commerce_core.testing.openapi_audit import unbounded_inputs as audit
+
+    urls = [error.msg for error in run_checks(tags=["urls"]) if error.id == "commerce_core.E001"]
+    return [*urls, *audit(openapi_document)]
 
 
 @pytest.fixture
@@ -83,38 +105,59 @@ def customer(api_client_factory):
     return api_client_factory()
 
 
-class _FakeTaskRequest:
-    def __init__(self, retries: int):
-        self.retries = retries
-
-
 class RetryRequested(Exception):
-    def __init__(self, countdown):
-        super().__init__(countdown)
-        self.countdown = countdown
-
-
-class _FakeTask:
-    """Stands in for the Celery task: records a retry instead of scheduling one."""
-
-    def __init__(self, retries: int = 0):
-        self.request = _FakeTaskRequest(retries)
-
-    def retry(self, *, exc=None, countdown=None, **options):
-        return RetryRequested(countdown)
+    """A handler failed and a retry was scheduled (the worker would run it later)."""
 
 
 @pytest.fixture
 def deliver(django_capture_on_commit_callbacks):
-    """deliver(event_or_envelope_dict, retries=0) -> result of the consumer."""
-    from commerce_core.events.consumer import deliver as consume
+    """deliver(event_or_envelope_dict, retries=0) -> {"status": "done" | "dead-lettered" | "malformed"}.
+
+    Runs this process's handlers on the event exactly as the worker records a
+    delivery (inbox, scheduled retries, dead letters), without a broker; raises
+    `deliver.RetryRequested` when a handler failed and a retry was scheduled.
+    `retries=N` runs it as the worker runs a retry after N failed runs.
+    On-commit callbacks (the outbox's sends) are captured, not run.
+    """
+    from django.utils import timezone
+
     from commerce_core.events.contracts import EventContract
+    from commerce_core.events.delivery import Received, record_batch, run_due_retries
     from commerce_core.events.envelope import Envelope
+    from commerce_core.events.models import InboxMessage, ScheduledRetry
+    from commerce_core.events.registry import handlers_for
 
     def run(event, *, retries: int = 0, source: str = "test"):
         body = Envelope.wrap(event, source=source).to_dict() if isinstance(event, EventContract) else event
+        received = Received.parse(body)
         with django_capture_on_commit_callbacks(execute=False):
-            return consume(_FakeTask(retries), body)
+            if received.envelope is None:
+                record_batch([received])
+                return {"status": "malformed"}
+            envelope = received.envelope
+            if retries == 0:
+                outcome = record_batch([received])
+            else:
+                handled = set(InboxMessage.objects.filter(event_id=envelope.id).values_list("handler", flat=True))
+                for handler in handlers_for(envelope.type):
+                    if handler.name not in handled:
+                        ScheduledRetry.objects.update_or_create(
+                            event_id=envelope.id,
+                            handler=handler.name,
+                            defaults={
+                                "event_type": envelope.type,
+                                "subject": envelope.subject or "",
+                                "envelope": body,
+                                "attempts": retries,
+                                "next_attempt_at": timezone.now(),
+                            },
+                        )
+                outcome = run_due_retries()
+        if outcome.dead_lettered:
+            return {"status": "dead-lettered"}
+        if outcome.retries_scheduled:
+            raise RetryRequested(envelope.id)
+        return {"status": "done"}
 
     run.RetryRequested = RetryRequested
     return run

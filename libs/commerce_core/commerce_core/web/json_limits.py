@@ -57,11 +57,12 @@ def nesting_depth_exceeds(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> boo
     return False
 
 
-def loads(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH):
-    """`json.loads`, refusing (JsonTooDeep) a text nested deeper than `max_depth`."""
+def loads(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH, **options):
+    """`json.loads(text, **options)`, refusing (JsonTooDeep) a text nested deeper than
+    `max_depth`."""
     if nesting_depth_exceeds(text, max_depth):
         raise JsonTooDeep(f"JSON nested deeper than {max_depth} levels")
     try:
-        return json.loads(text)
+        return json.loads(text, **options)
     except RecursionError:  # cannot happen below the limit; never let it become a 500
         raise JsonTooDeep(f"JSON nested deeper than {max_depth} levels") from None

@@ -11,3 +11,10 @@ class ThingHappened(EventContract):
 @event_contract("bustest.thing.failed")
 class ThingFailed(EventContract):
     thing_id: int
+
+
+@event_contract("bustest.thing.pushed")
+class ThingPushed(EventContract):
+    """Handled outside the database (atomic=False), as push is."""
+
+    thing_id: int

@@ -2,9 +2,11 @@
 
 import threading
 
-from commerce_core.events.handlers import handles
+from django.db import transaction
 
-from .contracts import ThingFailed, ThingHappened
+from commerce_core.events.api import handles
+
+from .contracts import ThingFailed, ThingHappened, ThingPushed
 from .models import Effect
 
 behaviour = {"flaky_failures_left": 0, "broken": True}
@@ -47,3 +49,20 @@ def flaky_handler(event, envelope):
     if fail:
         raise RuntimeError("transient failure")
     Effect.objects.create(handler="flaky", thing_id=event.thing_id)
+
+
+#: What the non-atomic handler did, outside the database: one entry per event id.
+pushed: dict[str, int] = {}
+
+
+@handles(ThingPushed, atomic=False)
+def push_thing(event, envelope):
+    _attempt("push")
+    with _lock:
+        fail = behaviour["flaky_failures_left"] > 0
+        if fail:
+            behaviour["flaky_failures_left"] -= 1
+    if fail:
+        raise RuntimeError("push target unavailable")
+    assert not transaction.get_connection().in_atomic_block, "a non-atomic handler runs outside any transaction"
+    pushed[envelope.id] = pushed.get(envelope.id, 0) + 1

@@ -1,5 +1,6 @@
 """The registry of event handlers of this process: which event types it subscribes
-to and what runs for each."""
+to and what runs for each. Apps declare handlers in their `handlers.py` (imported
+when Django starts, see apps.py) with `@handles`."""
 
 from collections import defaultdict
 from collections.abc import Callable
@@ -24,7 +25,8 @@ def handles(*contracts: type[EventContract], atomic: bool = True):
     """Subscribe the decorated function to these event types.
 
     It is called as `func(event, envelope)` inside a database transaction that also
-    records the event as processed, at most once per event id.
+    records the event as processed, at most once per event id. (The transaction may
+    hold a batch of events; `transaction.on_commit` callbacks run after it commits.)
 
     `atomic=False` is for handlers whose effect lies outside this service's
     database (a Redis write, a call to another system): they run outside any
@@ -43,7 +45,11 @@ def handles(*contracts: type[EventContract], atomic: bool = True):
 
 
 def handlers_for(event_type: str) -> list[Handler]:
-    return list(_HANDLERS.get(event_type, ()))
+    return _HANDLERS.get(event_type, [])
+
+
+def handler_named(name: str, event_type: str) -> Handler | None:
+    return next((h for h in _HANDLERS.get(event_type, ()) if h.name == name), None)
 
 
 def subscribed_event_types() -> list[str]:

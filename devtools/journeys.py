@@ -1,5 +1,6 @@
-"""What a client of the platform does, as small helpers for the end-to-end tests:
-real HTTP through the gateway (httpx) and real WebSockets (websockets' sync client)."""
+"""What a client of the platform does, as small helpers for the end-to-end tests and
+the fault drills: real HTTP through the gateway (httpx) and real WebSockets
+(websockets' sync client)."""
 
 from __future__ import annotations
 
@@ -28,14 +29,18 @@ class Customer:
 
 
 class PlatformClient(httpx.Client):
-    """An HTTP client of the platform's gateway that knows the platform's operator account."""
+    """An HTTP client of a platform's gateway that knows the platform's operator account.
+
+    `platform`: the end-to-end tests' running platform, or a `devtools.platform.Platform`."""
 
     def __init__(self, platform, **options):
-        super().__init__(base_url=platform.base_url, **{"timeout": 10, **options})
-        self.admin_credentials: tuple[str, str] = platform.platform.admin_credentials
+        base_url = getattr(platform, "base_url", None) or platform.gateway_url
+        super().__init__(base_url=base_url, **{"timeout": 10, **options})
+        self.admin_credentials: tuple[str, str] = getattr(platform, "platform", platform).admin_credentials
 
 
 def http(platform, **options) -> PlatformClient:
+    """A client of the gateway of `platform` (see PlatformClient)."""
     return PlatformClient(platform, **options)
 
 
@@ -187,20 +192,15 @@ def final_order(client: httpx.Client, customer: Customer, order_id: int, timeout
 def publish_raw(platform, envelope: dict) -> None:
     """Put an envelope on the bus the way a service's outbox does, bypassing every
     service: how the tests deliver an event a second time."""
-    from celery import Celery
-    from kombu import Exchange
+    from commerce_core.events.broker import connect
+    from commerce_core.events.broker_base import BrokerOptions
+    from commerce_core.events.routing import default_subscriptions, queues_for
 
-    app = Celery("e2e", broker=platform.redis_url)
+    broker = connect(BrokerOptions(url=platform.broker_url))
     try:
-        app.send_task(
-            "events.deliver",
-            args=[envelope],
-            task_id=envelope["id"],
-            exchange=Exchange("domain_events", type="direct", durable=True),
-            routing_key=envelope["type"],
-        )
+        broker.publish(envelope, queues_for(envelope["type"], default_subscriptions()))
     finally:
-        app.close()
+        broker.reset()
 
 
 def envelope_of(frame: dict, *, source: str, time: str = "2026-01-01T00:00:00+00:00") -> dict:

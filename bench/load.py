@@ -1,0 +1,179 @@
+"""Load benchmark: `make load`'s Locust scenario, two fixed runs against a platform of
+its own.
+
+1. Closed loop: 20 shoppers, each adding an item, checking out with tok_visa and
+   waiting for the order's final `order.status_changed` push, for 60 s. Figure:
+   paid orders/s (target ≥ 25 with no error).
+2. Open loop: checkouts offered at 10 orders/s for 30 s, whatever the platform
+   does. Figure: checkout → final push p99 (target ≤ 300 ms).
+
+The platform runs as `make run` runs it (devtools.platform) on ports 30000-30005,
+with a private Redis on 30090, SQLite in a temp dir, or PostgreSQL when
+`DATABASE_URL` says so, with the database names prefixed `bench_load_` (created
+afresh and dropped at the end). Locust runs as a child process, exactly as
+`make load` runs it, and hands its figures over as JSON (`--summary-json`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from commerce_core.settings.topology import PROJECTS
+from devtools import databases
+from devtools.platform import Platform
+from devtools.production_env import generated_production_env
+from devtools.redis_server import EmbeddedRedis
+from load import report
+
+from .harness import PYTHON, REPO_ROOT, BenchError, Table, drop_postgres_database, ensure_free, note, verdict
+
+PORT_OFFSET = 22_000  # gateway 30000, auth 30001, ... review 30005
+REDIS_PORT = 30_090
+DATABASE_PREFIX = "bench_load_"
+# Locust's own set-up (the operator's products, twenty log-ins) and its draining
+# after the window come on top of the measured seconds.
+LOCUST_OVERHEAD_SECONDS = 180
+
+
+@dataclass
+class Options:
+    seconds: float = 60.0  # the closed-loop run
+    open_seconds: float = 30.0  # the open-loop run
+    shoppers: int = 20
+    rate: float = 10.0
+
+
+def run(options: Options) -> Table:
+    with tempfile.TemporaryDirectory(prefix="commerce-bench-load-") as directory:
+        state_dir = Path(directory)
+        database_env = _database_env(state_dir)
+        for project in PROJECTS:
+            ensure_free(project.default_port + PORT_OFFSET)
+        ensure_free(REDIS_PORT)
+        redis = EmbeddedRedis(port=REDIS_PORT)
+        redis_url = redis.start()
+        try:
+            with (
+                open(state_dir / "platform.log", "w", buffering=1) as log,
+                Platform(
+                    port_offset=PORT_OFFSET,
+                    state_dir=state_dir,
+                    redis_url=redis_url,
+                    env={**database_env, **generated_production_env()},
+                    fresh_databases=True,
+                    output=log,
+                ) as platform,
+            ):
+                note("starting the platform")
+                platform.up(timeout=240)
+                note(f"closed loop: {options.shoppers} shoppers for {options.seconds:g} s")
+                closed = _locust(
+                    platform,
+                    state_dir / "closed",
+                    shoppers=options.shoppers,
+                    seconds=options.seconds,
+                )
+                note(f"open loop: {options.rate:g} orders/s for {options.open_seconds:g} s")
+                opened = _locust(
+                    platform,
+                    state_dir / "open",
+                    shoppers=options.shoppers,
+                    seconds=options.open_seconds,
+                    rate=options.rate,
+                )
+        finally:
+            redis.stop()
+            for url in database_env.values():
+                drop_postgres_database(url)
+        kind = "PostgreSQL" if database_env else "SQLite"
+    return _table(closed, opened, kind)
+
+
+def _database_env(state_dir: Path) -> dict[str, str]:
+    """`<SERVICE>_DATABASE_URL` for every PostgreSQL database, renamed `bench_load_<name>`."""
+    env = {}
+    for project in PROJECTS:
+        url = databases.database_url(project.name, os.environ, state_dir)
+        if databases.is_postgres(url):
+            env[f"{project.name.upper()}_DATABASE_URL"] = databases.flavoured(url, DATABASE_PREFIX)
+    return env
+
+
+def _locust(platform: Platform, prefix: Path, *, shoppers: int, seconds: float, rate: float = 0.0) -> report.Summary:
+    """One headless run of the scenario, as `make load` runs it; its figures. A run
+    with errors still has figures (its exit status is 1): the table shows them."""
+    summary_path, log_path = prefix.with_suffix(".json"), prefix.with_suffix(".log")
+    host = platform.gateway_url
+    argv = [PYTHON, "-m", "locust", "-f", "load/locustfile.py", "--headless", "--only-summary", "--host", host]
+    argv += ["--shoppers", str(shoppers), "--duration", str(seconds), "--rate", str(rate)]
+    argv += ["--summary-json", str(summary_path)]
+    with open(log_path, "w") as log:
+        try:
+            username, password = platform.admin_credentials
+            done = subprocess.run(
+                argv,
+                cwd=REPO_ROOT,
+                env={**os.environ, "ADMIN_USERNAME": username, "ADMIN_PASSWORD": password},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=seconds + LOCUST_OVERHEAD_SECONDS,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise BenchError(f"the Locust run did not end in time:\n{_tail(log_path)}") from None
+    if not summary_path.is_file():
+        raise BenchError(f"the Locust run exited {done.returncode} without figures:\n{_tail(log_path)}")
+    return report.Summary.from_json(summary_path.read_text())
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    return "\n".join(f"    {line}" for line in path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} ms"
+
+
+def _table(closed: report.Summary, opened: report.Summary, databases_kind: str) -> Table:
+    table = Table("load: `make load`'s scenario, closed loop and open loop (whole platform)")
+    table.row(
+        f"paid orders/s, {closed.setup.shoppers} closed-loop shoppers, {closed.seconds:.0f} s",
+        f"{closed.paid_per_second:.1f}",
+        target=f"≥ {report.TARGET_PAID_PER_SECOND:g} with 0 errors — {verdict(report.throughput_met(closed))}",
+    )
+    table.row(
+        "checkout → final push, closed loop, p50 / p90 / p99 / max",
+        " / ".join(_ms(closed.latency_ms[k]) for k in ("p50", "p90", "p99", "max")),
+    )
+    table.row(
+        f"checkout → final push p99, {opened.setup.rate:g} orders/s offered open loop, {opened.seconds:.0f} s",
+        _ms(opened.latency_ms["p99"]),
+        target=f"≤ {report.TARGET_P99_MS:g} ms, all sent, 0 errors — {verdict(report.latency_met(opened))}",
+    )
+    table.row(
+        "checkout → final push, open loop, p50 / p90 / max",
+        " / ".join(_ms(opened.latency_ms[k]) for k in ("p50", "p90", "max")),
+    )
+    table.row(
+        "open loop: checkouts sent / late for their slot / due but never sent",
+        f"{opened.orders} / {opened.late_starts} / {opened.unsent}",
+    )
+    table.row(f"paid orders/s, open loop at {opened.setup.rate:g}/s offered", f"{opened.paid_per_second:.1f}")
+    errors = closed.error_total + opened.error_total
+    table.row("errors, both runs", str(errors), target=f"0 — {verdict(errors == 0)}")
+    for name, figures in (("closed", closed), ("open", opened)):
+        kinds = ", ".join(f"{kind} {count}" for kind, count in figures.errors.items() if count)
+        if kinds:
+            table.notes.append(f"Errors of the {name}-loop run: {kinds}; first: {'; '.join(figures.error_examples)}")
+    table.notes.append(
+        f"{databases_kind}; Locust in one process on the same machine, using "
+        f"{closed.generator_cpu_seconds / max(closed.seconds, 1e-9):.0%} of a core (closed loop). Latency runs from "
+        "sending the checkout (open loop: from its slot, so a checkout held back for want of a free shopper "
+        "counts its wait) to the final push reaching the shopper's socket, on one monotonic clock."
+    )
+    return table

@@ -1,0 +1,302 @@
+"""Push benchmark: real sockets of both kinds on the whole platform.
+
+The platform runs as `make run` starts it (devtools.platform.Platform) on ports
+29000-29005, a second gateway web process on 29010, and a private Redis on 29091.
+Listening sockets are opened by child processes (bench/push_listeners.py): half
+WebSocket (`/ws/events/`), half Socket.IO, all subscribed to
+`catalog.product.created`. The operator then creates products one at a time with
+`POST /api/catalog/products/`; for each, the time from sending the POST to the first
+and to the last socket receiving the event (time.monotonic, one clock for every
+process of the machine). That spans the catalog's write and outbox, the bus, the
+gateway's event worker writing the history, the gateway web process reading it
+and the fan-out. Rows:
+
+- 1,000 sockets on one gateway process (targets: last p50 ≤ 30 ms, p99 ≤ 100 ms, 0 lost);
+- 5,000 sockets (last p99 ≤ 300 ms; every socket subscribed within 30 s of connecting);
+- 10,000 idle sockets: the gateway process's RSS (target ≤ 1 GB);
+- 2 gateway processes, 1,000 sockets split between them: every socket gets every
+  event exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from devtools.platform import Platform
+from devtools.production_env import generated_production_env
+from devtools.redis_server import EmbeddedRedis
+
+from .harness import REPO_ROOT, BenchError, Table, group_cpu_seconds, note, percentile, verdict
+
+PORT_OFFSET = 21_000  # gateway 29000, services 29001-29005
+SECOND_GATEWAY_PORT = 29_010
+REDIS_PORT = 29_091
+EVENT = "catalog.product.created"
+
+
+@dataclass
+class Options:
+    events: int = 40
+    interval: float = 0.25
+
+
+class Listeners:
+    """One child process holding sockets (bench/push_listeners.py)."""
+
+    def __init__(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.push_listeners"],
+            cwd=REPO_ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def ask(self, command: dict) -> dict:
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise BenchError("a listener process died")
+        return json.loads(line)
+
+    def open(self, address: str, kind: str, count: int) -> dict:
+        return self.ask({"open": {"url": address, "kind": kind, "count": count, "events": [EVENT]}})
+
+    def close(self):
+        try:
+            self.ask({"exit": True}) if self.process.poll() is None else None
+        except (BenchError, BrokenPipeError, ValueError):
+            pass
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def _rss_kb(pid: int) -> int:
+    total = 0
+    for child in [pid, *_descendants(pid)]:
+        try:
+            with open(f"/proc/{child}/status") as status:
+                total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            pass
+    return total
+
+
+def _descendants(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            direct = [int(p) for p in children.read().split()]
+    except OSError:
+        return []
+    return direct + [d for p in direct for d in _descendants(p)]
+
+
+class Publisher:
+    def __init__(self, base_url: str, operator: tuple[str, str]):
+        self.client = httpx.Client(base_url=base_url, timeout=30)
+        username, password = operator
+        tokens = self.client.post("/api/auth/token/", json={"username": username, "password": password})
+        tokens.raise_for_status()
+        self.headers = {"Authorization": f"Bearer {tokens.json()['access']}"}
+
+    def create(self) -> tuple[str, float]:
+        started = time.monotonic()
+        response = self.client.post(
+            "/api/catalog/products/", headers=self.headers, json={"name": "Bench mug", "price": "5.00", "stock": 1}
+        )
+        response.raise_for_status()
+        return str(response.json()["id"]), started
+
+
+def _publish_and_collect(
+    publisher: Publisher, groups: list[Listeners], sockets: int, options: Options, gateway_pids: list[int] = ()
+) -> dict:
+    sent = {}
+    cpu_before = sum(group_cpu_seconds(pid) for pid in gateway_pids)
+    idle_before = time.monotonic()
+    time.sleep(1.0)  # the gateway's CPU while idle, to subtract
+    idle_cpu = sum(group_cpu_seconds(pid) for pid in gateway_pids) - cpu_before
+    idle_rate = idle_cpu / (time.monotonic() - idle_before)
+    cpu_before, started_all = sum(group_cpu_seconds(pid) for pid in gateway_pids), time.monotonic()
+    for _ in range(options.events):
+        product, started = publisher.create()
+        sent[product] = started
+        time.sleep(options.interval)
+    time.sleep(2.0)
+    busy_cpu = sum(group_cpu_seconds(pid) for pid in gateway_pids) - cpu_before
+    busy_cpu -= idle_rate * (time.monotonic() - started_all)
+    merged, duplicates, closed = {}, 0, 0
+    for group in groups:
+        report = group.ask({"report": True})
+        duplicates += report["duplicates"]
+        closed += report["closed"]
+        for key, (first, last, count) in report["events"].items():
+            entry = merged.setdefault(key, [first, last, 0])
+            entry[0], entry[1], entry[2] = min(entry[0], first), max(entry[1], last), entry[2] + count
+    firsts, lasts, received = [], [], 0
+    for product, started in sent.items():
+        first, last, count = merged.get(product, [None, None, 0])
+        received += count
+        if count:
+            firsts.append((first - started) * 1000)
+            lasts.append((last - started) * 1000)
+    return {
+        "first": firsts,
+        "last": lasts,
+        "lost": sockets * len(sent) - received,
+        "duplicates": duplicates,
+        "closed": closed,
+        # Gateway CPU per frame written, above its idle CPU (includes the POST it proxies).
+        "cpu_us_per_frame": busy_cpu * 1e6 / (sockets * len(sent)) if gateway_pids else None,
+    }
+
+
+def _open(groups: list[Listeners], address: str, count: int) -> list[float]:
+    """Open `count` sockets, half of each kind, spread over the groups; subscription times (ms)."""
+    times, per_group = [], count // len(groups)
+    for index, group in enumerate(groups):
+        kind = "ws" if index % 2 == 0 else "sio"
+        answer = group.open(address, kind, per_group)
+        if answer["failed"]:
+            raise BenchError(f"{answer['failed']} {kind} sockets could not subscribe")
+        times += answer["subscribe_ms"]
+    return times
+
+
+def _latency_rows(table: Table, label: str, result: dict, *, p50_target: float | None, p99_target: float) -> None:
+    first, last = result["first"], result["last"]
+    table.row(
+        f"{label}: publish → first socket, p50 / p99", f"{percentile(first, 50):.0f} / {percentile(first, 99):.0f} ms"
+    )
+    p50, p99 = percentile(last, 50), percentile(last, 99)
+    target = f"p99 ≤ {p99_target:.0f} ms"
+    ok = p99 <= p99_target
+    if p50_target is not None:
+        target = f"p50 ≤ {p50_target:.0f}, " + target
+        ok = ok and p50 <= p50_target
+    table.row(
+        f"{label}: publish → last socket, p50 / p99", f"{p50:.0f} / {p99:.0f} ms", target=f"{target} — {verdict(ok)}"
+    )
+    if result.get("cpu_us_per_frame") is not None:
+        table.row(f"{label}: gateway CPU per frame written", f"{result['cpu_us_per_frame']:.1f} µs")
+    lost_ok = result["lost"] == 0 and result["duplicates"] == 0
+    table.row(
+        f"{label}: events lost / duplicated",
+        f"{result['lost']} / {result['duplicates']}",
+        target=f"0 / 0 — {verdict(lost_ok)}",
+    )
+
+
+def run(options: Options) -> Table:
+    table = Table("push: publish → sockets, WebSocket and Socket.IO (whole platform)")
+    with tempfile.TemporaryDirectory(prefix="commerce-bench-push-") as state_dir:
+        redis = EmbeddedRedis(port=REDIS_PORT)
+        redis_url = redis.start()
+        groups: list[Listeners] = []
+        try:
+            with (
+                open(f"{state_dir}/platform.log", "w", buffering=1) as log,
+                Platform(
+                    port_offset=PORT_OFFSET,
+                    state_dir=state_dir,
+                    redis_url=redis_url,
+                    env=generated_production_env(),
+                    fresh_databases=True,
+                    output=log,
+                ) as platform,
+            ):
+                note("starting the platform")
+                platform.up(timeout=240)
+                gateway = f"127.0.0.1:{platform.ports['gateway']}"
+                gateway_pid = platform.children["gateway-web"].process.pid
+                publisher = Publisher(platform.gateway_url, platform.admin_credentials)
+                publisher.create()  # warm-up: the first request of each process is slow
+
+                # 10,000 idle sockets: memory.
+                groups = [Listeners() for _ in range(2)]
+                before = _rss_kb(gateway_pid)
+                note("opening 10,000 idle sockets")
+                started = time.monotonic()
+                _open(groups, gateway, 10_000)
+                opened_in = time.monotonic() - started
+                time.sleep(1.0)
+                after = _rss_kb(gateway_pid)
+                for group in groups:
+                    group.close()
+                total_mb = after / 1024
+                table.row(
+                    "10,000 idle sockets (5,000 of each kind): gateway RSS",
+                    f"{total_mb:.0f} MB ({(after - before) / 10_000:.1f} kB per socket)",
+                    target=f"≤ 1 GB — {verdict(total_mb <= 1024)}",
+                )
+                table.notes.append(f"10,000 sockets opened and subscribed in {opened_in:.1f} s.")
+                time.sleep(2.0)
+
+                for sockets, kinds in ((1_000, "ws"), (1_000, "sio")):
+                    groups = [Listeners()]
+                    note(f"{sockets} {kinds} sockets")
+                    answer = groups[0].open(gateway, kinds, sockets)
+                    if answer["failed"]:
+                        raise BenchError(f"{answer['failed']} sockets could not subscribe")
+                    result = _publish_and_collect(publisher, groups, sockets, options, [gateway_pid])
+                    label = f"1,000 {'WebSocket' if kinds == 'ws' else 'Socket.IO'} sockets"
+                    _latency_rows(table, label, result, p50_target=30, p99_target=100)
+                    groups[0].close()
+
+                note("5,000 sockets, half of each kind")
+                groups = [Listeners() for _ in range(2)]
+                subscribe_times = _open(groups, gateway, 5_000)
+                result = _publish_and_collect(publisher, groups, 5_000, options, [gateway_pid])
+                _latency_rows(table, "5,000 sockets", result, p50_target=None, p99_target=300)
+                slowest = max(subscribe_times) / 1000
+                p50, p99 = percentile(subscribe_times, 50), percentile(subscribe_times, 99)
+                table.row(
+                    "5,000 sockets: connect → subscribed, p50 / p99 / max",
+                    f"{p50:.0f} / {p99:.0f} ms / {slowest:.1f} s",
+                    target=f"max ≤ 30 s — {verdict(slowest <= 30)}",
+                )
+                for group in groups:
+                    group.close()
+
+                note("two gateway processes, 1,000 sockets split between them")
+                second = f"gateway-web@{SECOND_GATEWAY_PORT}"
+                platform.start_process(second)
+                _wait_listening(f"http://127.0.0.1:{SECOND_GATEWAY_PORT}/health")
+                groups = [Listeners() for _ in range(4)]
+                for index, group in enumerate(groups):
+                    address = gateway if index < 2 else f"127.0.0.1:{SECOND_GATEWAY_PORT}"
+                    if group.open(address, "ws" if index % 2 == 0 else "sio", 250)["failed"]:
+                        raise BenchError("sockets could not subscribe on the second gateway")
+                result = _publish_and_collect(publisher, groups, 1_000, options)
+                _latency_rows(table, "2 gateway processes, 1,000 sockets", result, p50_target=None, p99_target=100)
+        finally:
+            for group in groups:
+                group.close()
+            redis.stop()
+    table.notes.append(
+        f"{options.events} products per row, created one at a time {options.interval * 1000:.0f} ms apart; "
+        "listeners are 1-4 processes on the same 2-core machine as the platform."
+    )
+    return table
+
+
+def _wait_listening(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise BenchError(f"{url} did not answer within {timeout:.0f} s")

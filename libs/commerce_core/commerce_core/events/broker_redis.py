@@ -1,0 +1,184 @@
+"""Redis Streams as the bus's broker.
+
+Each queue is a stream, `<service>.events`, read by one consumer group, `workers`.
+
+- Publishing: XADD into every subscriber's stream, all in one round trip.
+- Consuming: XREADGROUP takes a batch in one round trip and puts every message it
+  returns in the group's pending list, on the server, in the same step: a worker
+  killed at any instant leaves its messages pending, never lost.
+- Acknowledging: XACK then XDEL, in one round trip, so a stream holds only what is
+  still to be handled (XLEN is the queue's depth).
+- Crashes: a worker reads its own pending messages first when it starts (it comes
+  back under the same consumer name, `EVENT_CONSUMER_NAME`, by default the host's
+  name), and every worker takes over, with XAUTOCLAIM, messages another consumer
+  left pending for longer than `EVENT_VISIBILITY_TIMEOUT`.
+- A Redis restarted empty has lost the streams and their group: the consumer
+  creates the group again (from the start of the stream, so events published
+  before it are read too) and goes on; the outbox sends the lost events again.
+
+Needs Redis 6.2 or newer (XAUTOCLAIM).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import redis
+
+from .broker_base import EPOCH_KEY, BrokerOptions, Delivery
+
+GROUP = "workers"
+FIELD = "e"
+
+
+class RedisStreamsBroker:
+    def __init__(self, options: BrokerOptions):
+        self.options = options
+        self.client = _client(options, read_timeout=10.0)
+
+    # --- publishing ----------------------------------------------------------------
+    def publish(self, envelope: dict, queues: list[str]) -> None:
+        errors = self.publish_many([(envelope, queues)])
+        if errors[0] is not None:
+            raise errors[0]
+
+    def publish_many(self, items: list[tuple[dict, list[str]]]) -> list[BaseException | None]:
+        pipe = self.client.pipeline(transaction=False)
+        owners = []
+        for index, (envelope, queues) in enumerate(items):
+            body = json.dumps(envelope, separators=(",", ":"))
+            for queue in queues:
+                pipe.xadd(queue, {FIELD: body})
+                owners.append(index)
+        if not owners:
+            return [None] * len(items)
+        try:
+            results = pipe.execute(raise_on_error=False)
+        except redis.RedisError as exc:
+            return [exc] * len(items)
+        errors: list[BaseException | None] = [None] * len(items)
+        for index, result in zip(owners, results, strict=True):
+            if isinstance(result, Exception) and errors[index] is None:
+                errors[index] = result
+        return errors
+
+    # --- queues ----------------------------------------------------------------------
+    def declare(self, names: list[str]) -> None:
+        for name in names:
+            _create_group(self.client, name)
+
+    def depth(self, name: str) -> int:
+        return int(self.client.xlen(name))
+
+    def epoch(self, *, create: bool = True) -> str | None:
+        if create:
+            self.client.set(EPOCH_KEY, secrets.token_hex(8), nx=True)
+        value = self.client.get(EPOCH_KEY)
+        return value.decode() if isinstance(value, bytes) else value
+
+    def consumer(self, queue: str) -> StreamConsumer:
+        return StreamConsumer(self.options, queue)
+
+    def reset(self) -> None:
+        """Nothing to drop: redis-py's pool replaces a broken connection by itself."""
+
+
+class StreamConsumer:
+    """One worker's reading of one stream (see the module docstring)."""
+
+    RECLAIM_BATCH = 100
+
+    def __init__(self, options: BrokerOptions, queue: str):
+        self.queue = queue
+        self.name = options.consumer_name
+        self.min_idle_ms = int(options.visibility_timeout * 1000)
+        # Reads block for up to a few seconds: the socket must wait longer than that.
+        self.client = _client(options, read_timeout=30.0)
+        _create_group(self.client, queue)
+        #: Until its own pending messages are read back, a consumer reads those first.
+        self._own_pending = True
+
+    def fetch(self, *, wait: float, limit: int, gap: float = 0.0) -> list[Delivery]:
+        # One read returns every message available, up to `limit`: no gap to wait for.
+        if self._own_pending:
+            deliveries = self._read("0", limit, block=None)
+            if deliveries:
+                return deliveries
+            self._own_pending = False
+        return self._read(">", limit, block=max(1, int(wait * 1000)))
+
+    def _read(self, start: str, limit: int, *, block: int | None) -> list[Delivery]:
+        try:
+            answer = self.client.xreadgroup(GROUP, self.name, {self.queue: start}, count=limit, block=block)
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            _create_group(self.client, self.queue)  # the broker lost the stream (restarted empty)
+            return []
+        if not answer:
+            return []
+        _, entries = answer[0]
+        gone = [entry_id for entry_id, fields in entries if not fields]
+        if gone:  # deleted while pending (acknowledged by a consumer that then died): done
+            self.client.xack(self.queue, GROUP, *gone)
+        return [_delivery(entry_id, fields) for entry_id, fields in entries if fields]
+
+    def ack(self, deliveries: list[Delivery]) -> None:
+        if not deliveries:
+            return
+        ids = [delivery.token for delivery in deliveries]
+        pipe = self.client.pipeline(transaction=True)  # both or neither: no entry left behind
+        pipe.xack(self.queue, GROUP, *ids)
+        pipe.xdel(self.queue, *ids)
+        pipe.execute()
+
+    def reclaim(self) -> list[Delivery]:
+        """Messages pending for another consumer longer than the visibility timeout."""
+        try:
+            _, entries, *_ = self.client.xautoclaim(
+                self.queue, GROUP, self.name, self.min_idle_ms, start_id="0-0", count=self.RECLAIM_BATCH
+            )
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            _create_group(self.client, self.queue)
+            return []
+        # An entry deleted while pending comes back without its fields: nothing to do.
+        return [_delivery(entry_id, fields) for entry_id, fields in entries if fields]
+
+    def keep_alive(self) -> None:
+        """Nothing to do: a Redis connection has no heartbeat to miss."""
+
+    def close(self) -> None:
+        # Pending messages stay with this consumer's name: read back at its next
+        # start, or taken over by another consumer after the visibility timeout.
+        self.client.close()
+
+
+def _client(options: BrokerOptions, *, read_timeout: float) -> redis.Redis:
+    return redis.Redis.from_url(
+        options.url,
+        socket_connect_timeout=options.connect_timeout,
+        socket_timeout=read_timeout,
+        health_check_interval=30,
+    )
+
+
+def _create_group(client: redis.Redis, queue: str) -> None:
+    """The queue's consumer group, created with the stream if missing, reading from
+    the stream's start: events put in before the group existed are read too."""
+    try:
+        client.xgroup_create(queue, GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def _delivery(entry_id, fields: dict) -> Delivery:
+    raw = fields.get(FIELD.encode()) if fields else None
+    try:
+        body = json.loads(raw) if raw is not None else None
+    except ValueError:  # not JSON: parked as malformed with what arrived
+        body = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    return Delivery(body=body, token=entry_id)

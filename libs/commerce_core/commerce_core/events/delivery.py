@@ -1,0 +1,386 @@
+"""Consuming: what happens to the events a worker takes from its queue.
+
+`record_batch()` runs this service's handlers on a batch of received messages and
+stores, in the service's database, the outcome of every (event, handler):
+
+- it ran: an inbox row, committed in the same transaction as the handler's effects,
+  so a redelivered event is skipped;
+- it failed: a scheduled retry (models.ScheduledRetry), which the worker runs
+  again after a backoff with jitter, and parks as a dead letter when it failed
+  `MAX_RETRIES` more times;
+- the message is not a valid event at all: a dead letter, at once (retrying cannot
+  fix it).
+
+The worker acknowledges a message only after `record_batch()` returned, that is,
+after every outcome is committed. If recording fails (the database is away), the
+messages are not acknowledged and are taken up again later; nothing is dropped.
+
+One transaction serves the whole batch. Handlers run without savepoints while
+they succeed; if one fails, the batch's transaction is rolled back and run again
+"carefully", every handler in a savepoint of its own, so that a failing handler
+leaves no effect while the others keep theirs.
+"""
+
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .. import faults
+from ..web.request_id import current_request_id
+from .envelope import Envelope, MalformedEvent
+from .models import DeadLetter, InboxMessage, ScheduledRetry
+from .registry import Handler, handler_named, handlers_for
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Received:
+    """One message taken from the queue: its envelope, or why it is not a valid event."""
+
+    body: Any
+    envelope: Envelope | None = None
+    malformed: str = ""
+    #: The broker's message, acknowledged once the outcome is recorded (None in tests).
+    message: Any = field(default=None, repr=False)
+
+    @classmethod
+    def parse(cls, body, message=None) -> "Received":
+        body = _unwrap_legacy_task(body)
+        try:
+            return cls(body=body, envelope=Envelope.from_dict(body), message=message)
+        except MalformedEvent as exc:
+            return cls(body=body, malformed=str(exc), message=message)
+
+
+def _unwrap_legacy_task(body):
+    """Messages queued by earlier releases are Celery task messages,
+    `[[envelope], {}, {...}]`; their envelope is handled like any other."""
+    if isinstance(body, list) and len(body) == 3 and isinstance(body[0], list) and len(body[0]) == 1:
+        return body[0][0]
+    return body
+
+
+@dataclass
+class BatchOutcome:
+    handled: int = 0  # handler runs that committed
+    skipped: int = 0  # (event, handler) already handled before
+    retries_scheduled: int = 0
+    dead_lettered: int = 0
+
+
+class _HandlerFailed(Exception):
+    """Raised inside the fast pass to roll it back and run the batch carefully."""
+
+    def __init__(self, key: tuple[str, str] | None = None, error: BaseException | None = None):
+        super().__init__(key)
+        #: The (event id, handler) that failed and how: its retry is scheduled without a second run.
+        self.key = key
+        self.error = error
+
+
+# --- the batch --------------------------------------------------------------------------
+
+
+def record_batch(batch: list[Received]) -> BatchOutcome:
+    """Run every handler of this service on the batch and record each outcome (see
+    the module docstring). Raises only when nothing could be recorded."""
+    outcome = BatchOutcome()
+    events = [received for received in batch if received.envelope is not None]
+    malformed = [received for received in batch if received.envelope is None]
+    if events:
+        try:
+            with transaction.atomic():
+                _run_in_transaction(events, outcome)
+        except _HandlerFailed as failure:
+            outcome = BatchOutcome()
+            with transaction.atomic():
+                _run_in_transaction(events, outcome, careful=True, failure=failure)
+        _run_outside_transactions(events, outcome)
+    if malformed:
+        _park_malformed(malformed)
+        outcome.dead_lettered += len(malformed)
+    return outcome
+
+
+def _already_handled(events: list[Received], *, atomic: bool) -> set[tuple[str, str]]:
+    ids = {received.envelope.id for received in events}
+    names = {h.name for received in events for h in handlers_for(received.envelope.type) if h.atomic == atomic}
+    if not names:
+        return set()
+    rows = InboxMessage.objects.filter(event_id__in=ids, handler__in=names).values_list("event_id", "handler")
+    return {(str(event_id), handler) for event_id, handler in rows}
+
+
+def _run_in_transaction(
+    events: list[Received],
+    outcome: BatchOutcome,
+    *,
+    careful: bool = False,
+    failure: _HandlerFailed | None = None,
+) -> None:
+    done = _already_handled(events, atomic=True)
+    inbox: list[InboxMessage] = []
+    failures: list[tuple[Envelope, Handler, BaseException]] = []
+    for received in events:
+        envelope = received.envelope
+        for handler in handlers_for(envelope.type):
+            if not handler.atomic:
+                continue
+            key = (envelope.id, handler.name)
+            if key in done:
+                outcome.skipped += 1
+                continue
+            done.add(key)  # the same event twice in one batch runs once
+            if not careful:
+                try:
+                    _call(handler, envelope)
+                except Exception as exc:
+                    logger.exception("handler %s failed on event %s", handler.name, envelope.id)
+                    raise _HandlerFailed(key, exc) from exc
+                inbox.append(_inbox_row(handler, envelope))
+                outcome.handled += 1
+                continue
+            if failure is not None and key == failure.key:
+                # It failed in the fast pass: that run counts, and it is not run twice.
+                failures.append((envelope, handler, failure.error))
+                continue
+            try:
+                with transaction.atomic():
+                    _inbox_row(handler, envelope).save(force_insert=True)
+                    _call(handler, envelope)
+            except IntegrityError as exc:
+                if InboxMessage.objects.filter(event_id=envelope.id, handler=handler.name).exists():
+                    outcome.skipped += 1  # a concurrent worker handled it meanwhile
+                    continue
+                logger.exception("handler %s failed on event %s", handler.name, envelope.id)
+                failures.append((envelope, handler, exc))
+            except Exception as exc:
+                logger.exception("handler %s failed on event %s", handler.name, envelope.id)
+                failures.append((envelope, handler, exc))
+            else:
+                outcome.handled += 1
+    if inbox:
+        try:
+            with transaction.atomic():
+                InboxMessage.objects.bulk_create(inbox)
+        except IntegrityError as exc:  # another worker of this service handled one meanwhile
+            raise _HandlerFailed() from exc
+    if failures:
+        schedule_retries(failures, attempts=1)
+        outcome.retries_scheduled += len(failures)
+
+
+def _run_outside_transactions(events: list[Received], outcome: BatchOutcome) -> None:
+    """Handlers declared `atomic=False`: run, then recorded together."""
+    pending = [
+        (received.envelope, handler)
+        for received in events
+        for handler in handlers_for(received.envelope.type)
+        if not handler.atomic
+    ]
+    if not pending:
+        return
+    done = _already_handled(events, atomic=False)
+    inbox, failures = [], []
+    for envelope, handler in pending:
+        key = (envelope.id, handler.name)
+        if key in done:
+            outcome.skipped += 1
+            continue
+        done.add(key)
+        try:
+            _call(handler, envelope)
+        except Exception as exc:
+            logger.exception("handler %s failed on event %s", handler.name, envelope.id)
+            failures.append((envelope, handler, exc))
+        else:
+            inbox.append(_inbox_row(handler, envelope))
+            outcome.handled += 1
+    with transaction.atomic():
+        InboxMessage.objects.bulk_create(inbox, ignore_conflicts=True)
+        if failures:
+            schedule_retries(failures, attempts=1)
+            outcome.retries_scheduled += len(failures)
+
+
+def _call(handler: Handler, envelope: Envelope) -> None:
+    token = current_request_id.set(envelope.correlationid)
+    try:
+        faults.handler_point(handler.name, envelope.subject)  # a poison message, in the drills
+        handler.func(envelope.event, envelope)
+    finally:
+        current_request_id.reset(token)
+
+
+def _inbox_row(handler: Handler, envelope: Envelope) -> InboxMessage:
+    return InboxMessage(
+        event_id=envelope.id,
+        handler=handler.name,
+        event_type=envelope.type,
+        source=envelope.source,
+        subject=envelope.subject or "",
+        correlation_id=envelope.correlationid or "",
+    )
+
+
+def _park_malformed(malformed: list[Received]) -> None:
+    letters = []
+    for received in malformed:
+        body = received.body
+        logger.error("malformed event parked in the dead-letter store: %s", received.malformed)
+        letters.append(
+            DeadLetter(
+                event_id=str(body.get("id", ""))[:64] if isinstance(body, dict) else "",
+                event_type=str(body.get("type", ""))[:100] if isinstance(body, dict) else "",
+                body=body if isinstance(body, dict | list) else {"raw": repr(body)[:10000]},
+                error=received.malformed,
+                malformed=True,
+            )
+        )
+    DeadLetter.objects.bulk_create(letters)
+
+
+# --- retries ----------------------------------------------------------------------------
+
+
+def backoff_seconds(attempts: int) -> float:
+    """How long to wait after the `attempts`-th failed run: exponential, capped, with
+    jitter so that events failing together do not come back together."""
+    config = settings.COMMERCE_EVENTS
+    ceiling = min(config["RETRY_BACKOFF_SECONDS"] * (2 ** (attempts - 1)), config["RETRY_BACKOFF_MAX_SECONDS"])
+    return ceiling * random.uniform(0.5, 1.0)
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:4000]
+
+
+def schedule_retries(failures: list[tuple[Envelope, Handler, BaseException]], *, attempts: int) -> None:
+    now = timezone.now()
+    ScheduledRetry.objects.bulk_create(
+        [
+            ScheduledRetry(
+                event_id=envelope.id,
+                handler=handler.name,
+                event_type=envelope.type,
+                subject=envelope.subject or "",
+                envelope=envelope.to_dict(),
+                attempts=attempts,
+                next_attempt_at=now + timedelta(seconds=backoff_seconds(attempts)),
+                last_error=_error_text(exc),
+            )
+            for envelope, handler, exc in failures
+        ],
+        # A retry already scheduled for this (event, handler) by an earlier delivery keeps its count.
+        ignore_conflicts=True,
+    )
+
+
+def run_due_retries(*, limit: int = 100) -> BatchOutcome:
+    """Run the scheduled retries that are due; each ends handled, rescheduled or dead-lettered."""
+    outcome = BatchOutcome()
+    with transaction.atomic():
+        due = list(
+            ScheduledRetry.objects.select_for_update(skip_locked=True)
+            .filter(next_attempt_at__lte=timezone.now())
+            .order_by("next_attempt_at")[:limit]
+        )
+        for retry in due:
+            _run_retry(retry, outcome)
+    return outcome
+
+
+def _run_retry(retry: ScheduledRetry, outcome: BatchOutcome) -> None:
+    try:
+        envelope = Envelope.from_dict(retry.envelope)
+    except MalformedEvent as exc:  # its contract changed since: an operator has to look
+        _dead_letter(retry, exc)
+        outcome.dead_lettered += 1
+        return
+    handler = handler_named(retry.handler, retry.event_type)
+    if handler is None:
+        _dead_letter(retry, LookupError(f"no handler {retry.handler} for {retry.event_type} any more"))
+        outcome.dead_lettered += 1
+        return
+    if InboxMessage.objects.filter(event_id=envelope.id, handler=handler.name).exists():
+        retry.delete()  # handled meanwhile (a redelivery, another worker)
+        outcome.skipped += 1
+        return
+    try:
+        with transaction.atomic():
+            if handler.atomic:
+                _inbox_row(handler, envelope).save(force_insert=True)
+                _call(handler, envelope)
+            else:
+                # Its effect lies outside the database; only its record is transactional.
+                _call(handler, envelope)
+                _inbox_row(handler, envelope).save(force_insert=True)
+    except Exception as exc:
+        logger.warning("run %d of %s on event %s failed: %s", retry.attempts + 1, handler.name, envelope.id, exc)
+        _retry_failed(retry, exc, outcome)
+    else:
+        retry.delete()
+        outcome.handled += 1
+
+
+def _retry_failed(retry: ScheduledRetry, exc: BaseException, outcome: BatchOutcome) -> None:
+    retry.attempts += 1
+    if retry.attempts > settings.COMMERCE_EVENTS["MAX_RETRIES"]:
+        _dead_letter(retry, exc)
+        outcome.dead_lettered += 1
+        return
+    retry.next_attempt_at = timezone.now() + timedelta(seconds=backoff_seconds(retry.attempts))
+    retry.last_error = _error_text(exc)
+    retry.save(update_fields=["attempts", "next_attempt_at", "last_error"])
+    outcome.retries_scheduled += 1
+
+
+def _dead_letter(retry: ScheduledRetry, exc: BaseException) -> None:
+    logger.error("event %s parked in the dead-letter store after %d runs of %s: %s", retry.event_id,
+                 retry.attempts, retry.handler, exc)  # fmt: skip
+    DeadLetter.objects.create(
+        event_id=str(retry.event_id),
+        event_type=retry.event_type,
+        handler=retry.handler,
+        subject=retry.subject,
+        body=retry.envelope,
+        error=_error_text(exc),
+        attempts=retry.attempts,
+    )
+    retry.delete()
+
+
+# --- dead letters -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def replay(dead_letter: DeadLetter) -> bool:
+    """Schedule a parked event's handler again, now, with a fresh retry budget.
+
+    Returns False for a letter replayed already or one that names no handler (a
+    malformed message): replaying is meant to work once."""
+    letter = DeadLetter.objects.select_for_update().get(pk=dead_letter.pk)
+    if letter.replayed_at is not None or letter.malformed or not letter.handler:
+        return False
+    ScheduledRetry.objects.update_or_create(
+        event_id=letter.event_id,
+        handler=letter.handler,
+        defaults={
+            "event_type": letter.event_type,
+            "subject": letter.subject,
+            "envelope": letter.body,
+            "attempts": 0,
+            "next_attempt_at": timezone.now(),
+            "last_error": "",
+        },
+    )
+    letter.replayed_at = timezone.now()
+    letter.save(update_fields=["replayed_at"])
+    return True

@@ -1,0 +1,1 @@
+"""`make load`: a Locust load run against a running platform (README, "Load")."""
