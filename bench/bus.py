@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from statistics import median
 
 import redis
 
@@ -33,7 +34,7 @@ from commerce_core.settings.topology import PROJECTS
 from devtools.commands import worker_argv
 
 from . import bare_celery
-from .harness import PYTHON, REPO_ROOT, BenchError, Table, Workspace, median, note, percentile, verdict
+from .harness import PYTHON, REPO_ROOT, BenchError, Table, Workspace, note, percentile, verdict
 
 REDIS_PORT = 28091
 LATENCY_P50_TARGET_MS = 5.0

@@ -22,6 +22,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
+from statistics import median
 
 import httpx
 from websockets.sync.client import connect
@@ -30,7 +31,7 @@ from devtools.platform import Platform
 from devtools.production_env import generated_production_env
 from devtools.redis_server import EmbeddedRedis
 
-from .harness import Table, median, note, percentile, verdict
+from .harness import Table, note, percentile, verdict
 from .tools import find_or_install, run_wrk
 
 PORT_OFFSET = 20_100

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import urllib.request
 from dataclasses import dataclass
+from statistics import median
 
 from commerce_core.settings.topology import GATEWAY, SERVICES
 from devtools.commands import web_argv
@@ -30,7 +31,6 @@ from .harness import (
     Table,
     Workspace,
     ensure_free,
-    median,
     median_difference_interval,
     note,
     percentile,

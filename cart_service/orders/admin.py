@@ -1,26 +1,20 @@
 from django.contrib import admin, messages
 
+from commerce_core.web.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from . import services
 from .models import IdempotencyRecord, Order, OrderLine
 
 OPERATOR_CANCELLED = "cancelled by an operator"
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    extra = 0
     fields = ["product_id", "quantity", "unit_price"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     """Orders change only through the saga's events, so the admin shows them read-only;
     the one write, cancelling, goes through services.py, which publishes `order.cancelled`
     so that the stock is released and a payment refunded."""
@@ -33,15 +27,6 @@ class OrderAdmin(admin.ModelAdmin):
     readonly_fields = fields
     inlines = [OrderLineInline]
     actions = ["cancel_pending_orders"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_cancel_permission(self, request):
         return request.user.has_perm("orders.change_order")
@@ -62,7 +47,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin):
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
     """Stored checkout answers, read-only: changing one would change what a retry is told."""
 
     list_display = ["key", "user_id", "status_code", "order", "created_at"]
@@ -70,12 +55,3 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
     search_fields = ["key", "=user_id"]
     list_select_related = ["order"]
     readonly_fields = ["user_id", "key", "fingerprint", "status_code", "body", "order", "created_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,22 +1,18 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from commerce_core.web.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import StockReservation, StockReservationLine
 
 
-class StockReservationLineInline(admin.TabularInline):
+class StockReservationLineInline(ReadOnlyInline):
     model = StockReservationLine
-    extra = 0
     fields = ["product_id", "quantity", "unit_price"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StockReservation)
-class StockReservationAdmin(admin.ModelAdmin):
+class StockReservationAdmin(ReadOnlyAdmin):
     """Read-only: a reservation moves only with its order's events. Releasing one by
     hand would give stock back for an order the cart and the payment service still
     consider live; cancelling the order is what releases it."""
@@ -33,12 +29,3 @@ class StockReservationAdmin(admin.ModelAdmin):
     @admin.display(description="lines", ordering="_line_count")
     def line_count(self, reservation):
         return reservation._line_count
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -111,9 +111,11 @@ PUSH = {
 }
 
 # The Channels layer carries control orders to every gateway process (push/control.py):
-# one channel per process, never one message per listener and event.
+# one channel per process, never one message per listener and event. Not the
+# "default" alias: Channels would give every socket's consumer a channel of its own,
+# each with a blocking receive in Redis.
 CHANNEL_LAYERS = {
-    "default": {
+    "control": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
             # redis-py's default 5 s read timeout equals channels-redis's blocking

@@ -20,7 +20,9 @@ from .conf import PushSettings, push_settings
 from .history import sync_client
 from .streams import Keys
 
-#: The Channels message type every hub's control channel handles.
+#: The Channels layer (settings.CHANNEL_LAYERS) of control orders, and the message
+#: type every hub's control channel handles.
+CONTROL_LAYER = "control"
 USER_DEACTIVATED = "push.user_deactivated"
 
 
@@ -35,7 +37,7 @@ def user_deactivated(user_id: int) -> None:
     # The worker's handlers run on a thread without an event loop; a deactivation is
     # rare, so a loop (and a layer connection) of its own per order is cheap enough.
     order = {"type": USER_DEACTIVATED, "user_id": user_id}
-    asyncio.run(get_channel_layer().group_send(control_group(config), order))
+    asyncio.run(get_channel_layer(CONTROL_LAYER).group_send(control_group(config), order))
 
 
 def user_reactivated(user_id: int) -> None:

@@ -29,11 +29,12 @@ learn `recovered: false`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 
 import redis.asyncio as aioredis
-from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
+from channels.layers import channel_layers
 
 from . import control
 from .audiences import public_events
@@ -96,13 +97,17 @@ class Hub:
         await asyncio.shield(self._control_joined)
 
     async def close(self) -> None:
-        for task in [self._task, *self._control_tasks]:
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        tasks = [task for task in [self._task, *self._control_tasks] if task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            # channels-redis's receive may take its time to give up a blocking pop.
+            await asyncio.wait(tasks, timeout=2)
         self._task, self._control_tasks = None, []
         if self._layer is not None:
-            await self._layer.close_pools()
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2):
+                    await self._layer.close_pools()
         await self.redis.aclose()
         await self._reader_redis.aclose()
 
@@ -261,7 +266,7 @@ class Hub:
         The hub has a layer of its own: channels-redis keeps one receive lock per layer
         instance, and a hub of an event loop that is gone (tests run one per loop)
         must not hold up this one's receive."""
-        layer = self._layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+        layer = self._layer = channel_layers.make_backend(control.CONTROL_LAYER)
         attempt = 0
         while True:
             try:
