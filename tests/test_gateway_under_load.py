@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import httpx
-from journeys import http, register_and_log_in
+
+from devtools.journeys import http, register_and_log_in
 
 PASSWORD = "correct-horse-battery-staple"
 RETRY_LATER = {429, 503}
