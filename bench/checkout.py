@@ -28,6 +28,7 @@ import httpx
 from websockets.sync.client import connect
 
 from devtools.platform import Platform
+from devtools.production_env import generated_production_env
 from devtools.redis_server import EmbeddedRedis
 
 from .harness import Table, note, percentile, verdict
@@ -55,14 +56,20 @@ def run(options: Options) -> Table:
             with (
                 open(f"{state_dir}/platform.log", "w", buffering=1) as log,
                 Platform(
-                    port_offset=PORT_OFFSET, state_dir=state_dir, redis_url=redis_url, fresh_databases=True, output=log
+                    port_offset=PORT_OFFSET,
+                    state_dir=state_dir,
+                    redis_url=redis_url,
+                    env=generated_production_env(),
+                    fresh_databases=True,
+                    output=log,
                 ) as platform,
             ):
                 note("starting the platform")
                 platform.up(timeout=240)
                 with httpx.Client(base_url=platform.gateway_url, timeout=30) as client:
-                    latencies = _checkout_latencies(client, platform.ws_url, options.orders)
-                    _add_products(client, options.products)
+                    operator = _operator_headers(client, platform)
+                    latencies = _checkout_latencies(client, platform.ws_url, operator, options.orders)
+                    _add_products(client, operator, options.products)
                     list_path = "/api/catalog/products/?ordering=price"
                     rates = _list_throughput(wrk, platform, list_path, options)
         finally:
@@ -96,8 +103,11 @@ def _token(client: httpx.Client, username: str, password: str) -> str:
     return response.json()["access"]
 
 
-def _checkout_latencies(client: httpx.Client, ws_url: str, orders: int) -> list[float]:
-    operator = {"Authorization": f"Bearer {_token(client, 'admin', 'admin')}"}
+def _operator_headers(client: httpx.Client, platform: Platform) -> dict:
+    return {"Authorization": f"Bearer {_token(client, *platform.admin_credentials)}"}
+
+
+def _checkout_latencies(client: httpx.Client, ws_url: str, operator: dict, orders: int) -> list[float]:
     username = f"buyer_{uuid.uuid4().hex[:8]}"
     client.post(
         "/api/auth/register/", json={"username": username, "email": f"{username}@example.com", "password": PASSWORD}
@@ -151,8 +161,7 @@ def _add_to_cart(client: httpx.Client, buyer: dict, product_id: int) -> None:
         time.sleep(0.05)
 
 
-def _add_products(client: httpx.Client, count: int) -> None:
-    operator = {"Authorization": f"Bearer {_token(client, 'admin', 'admin')}"}
+def _add_products(client: httpx.Client, operator: dict, count: int) -> None:
     existing = client.get("/api/catalog/products/").json()["count"]
     note(f"adding {max(0, count - existing)} products")
     for n in range(existing, count):

@@ -105,8 +105,13 @@ class Workspace:
     redis_url: str = field(default="", init=False)
     _redis: object = field(default=None, init=False)
     _database_env: dict = field(default_factory=dict, init=False)
+    #: Every process runs with production settings: generated secrets, DEBUG off.
+    _production_env: dict = field(default_factory=dict, init=False)
 
     def __enter__(self) -> Workspace:
+        from devtools.production_env import generated_production_env
+
+        self._production_env = generated_production_env()
         self.directory = Path(tempfile.mkdtemp(prefix=f"commerce-bench-{self.name}-"))
         return self
 
@@ -164,12 +169,12 @@ class Workspace:
 
         env = dict(os.environ)
         env.pop("DJANGO_SETTINGS_MODULE", None)  # every project names its own
+        env.update(self._production_env)
         env.update(
             PYTHONUNBUFFERED="1",
             COMMERCE_STATE_DIR=str(self.directory),
             REDIS_URL=self.redis_url,
             PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-            DJANGO_DEBUG="false",
             LOG_LEVEL="WARNING",
         )
         for project in PROJECTS:

@@ -25,6 +25,7 @@ from pathlib import Path
 from commerce_core.settings.topology import PROJECTS
 from devtools import databases
 from devtools.platform import Platform
+from devtools.production_env import generated_production_env
 from devtools.redis_server import EmbeddedRedis
 from load import report
 
@@ -62,7 +63,7 @@ def run(options: Options) -> Table:
                     port_offset=PORT_OFFSET,
                     state_dir=state_dir,
                     redis_url=redis_url,
-                    env=database_env,
+                    env={**database_env, **generated_production_env()},
                     fresh_databases=True,
                     output=log,
                 ) as platform,
@@ -71,11 +72,14 @@ def run(options: Options) -> Table:
                 platform.up(timeout=240)
                 note(f"closed loop: {options.shoppers} shoppers for {options.seconds:g} s")
                 closed = _locust(
-                    platform.gateway_url, state_dir / "closed", shoppers=options.shoppers, seconds=options.seconds
+                    platform,
+                    state_dir / "closed",
+                    shoppers=options.shoppers,
+                    seconds=options.seconds,
                 )
                 note(f"open loop: {options.rate:g} orders/s for {options.open_seconds:g} s")
                 opened = _locust(
-                    platform.gateway_url,
+                    platform,
                     state_dir / "open",
                     shoppers=options.shoppers,
                     seconds=options.open_seconds,
@@ -99,18 +103,21 @@ def _database_env(state_dir: Path) -> dict[str, str]:
     return env
 
 
-def _locust(host: str, prefix: Path, *, shoppers: int, seconds: float, rate: float = 0.0) -> report.Summary:
+def _locust(platform: Platform, prefix: Path, *, shoppers: int, seconds: float, rate: float = 0.0) -> report.Summary:
     """One headless run of the scenario, as `make load` runs it; its figures. A run
     with errors still has figures (its exit status is 1): the table shows them."""
     summary_path, log_path = prefix.with_suffix(".json"), prefix.with_suffix(".log")
+    host = platform.gateway_url
     argv = [PYTHON, "-m", "locust", "-f", "load/locustfile.py", "--headless", "--only-summary", "--host", host]
     argv += ["--shoppers", str(shoppers), "--duration", str(seconds), "--rate", str(rate)]
     argv += ["--summary-json", str(summary_path)]
     with open(log_path, "w") as log:
         try:
+            username, password = platform.admin_credentials
             done = subprocess.run(
                 argv,
                 cwd=REPO_ROOT,
+                env={**os.environ, "ADMIN_USERNAME": username, "ADMIN_PASSWORD": password},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import httpx
 
 from devtools.platform import Platform
+from devtools.production_env import generated_production_env
 from devtools.redis_server import EmbeddedRedis
 
 from .harness import REPO_ROOT, BenchError, Table, group_cpu_seconds, note, percentile, verdict
@@ -101,9 +102,10 @@ def _descendants(pid: int) -> list[int]:
 
 
 class Publisher:
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, operator: tuple[str, str]):
         self.client = httpx.Client(base_url=base_url, timeout=30)
-        tokens = self.client.post("/api/auth/token/", json={"username": "admin", "password": "admin"})
+        username, password = operator
+        tokens = self.client.post("/api/auth/token/", json={"username": username, "password": password})
         tokens.raise_for_status()
         self.headers = {"Authorization": f"Bearer {tokens.json()['access']}"}
 
@@ -205,14 +207,19 @@ def run(options: Options) -> Table:
             with (
                 open(f"{state_dir}/platform.log", "w", buffering=1) as log,
                 Platform(
-                    port_offset=PORT_OFFSET, state_dir=state_dir, redis_url=redis_url, fresh_databases=True, output=log
+                    port_offset=PORT_OFFSET,
+                    state_dir=state_dir,
+                    redis_url=redis_url,
+                    env=generated_production_env(),
+                    fresh_databases=True,
+                    output=log,
                 ) as platform,
             ):
                 note("starting the platform")
                 platform.up(timeout=240)
                 gateway = f"127.0.0.1:{platform.ports['gateway']}"
                 gateway_pid = platform.children["gateway-web"].process.pid
-                publisher = Publisher(platform.gateway_url)
+                publisher = Publisher(platform.gateway_url, platform.admin_credentials)
                 publisher.create()  # warm-up: the first request of each process is slow
 
                 # 10,000 idle sockets: memory.

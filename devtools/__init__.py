@@ -6,4 +6,6 @@ end-to-end tests. Not imported by any project.
 - `platform`: `Platform`, which sets up, starts, checks and stops every process.
 - `run`: `python -m devtools.run`, the platform in the foreground.
 - `test_all`: `python -m devtools.test_all`, every test suite, one summary line.
+- `production_env`: production settings with generated secrets, for the tests, the
+  benchmarks and `make up`'s `.env`.
 """

@@ -30,6 +30,8 @@ def web_argv(project: Project, *, python: str, host: str, port: int) -> list[str
         ]
     # Keep-alive well above the gateway's idle reuse (4 s), so a pooled connection is
     # never closed under a request; no control socket, since several run side by side.
+    # A CPU-bound service runs a process per core (commerce_core/ops/gunicorn_per_core.py).
+    processes = ["--config", "python:commerce_core.ops.gunicorn_per_core"] if project.cpu_bound else ["--workers", "1"]
     return [
         python,
         "-m",
@@ -39,8 +41,7 @@ def web_argv(project: Project, *, python: str, host: str, port: int) -> list[str
         f"{host}:{port}",
         "--worker-class",
         "gthread",
-        "--workers",
-        "1",
+        *processes,
         "--threads",
         str(WEB_THREADS),
         "--keep-alive",

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from commerce_core.settings.env import DEV_ADMIN_PASSWORD
 from commerce_core.settings.topology import PROJECTS, Project
 
 from . import databases
@@ -134,6 +135,12 @@ class Platform:
 
     def service_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
+
+    @property
+    def admin_credentials(self) -> tuple[str, str]:
+        """(username, password) of the staff superuser every project was set up with."""
+        env = self.child_env()
+        return env.get("ADMIN_USERNAME", "admin"), env.get("ADMIN_PASSWORD", DEV_ADMIN_PASSWORD)
 
     def child_names(self) -> list[str]:
         return [f"{p.name}-{kind}" for p in self.projects for kind in KINDS]

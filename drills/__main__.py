@@ -28,13 +28,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 from commerce_core.settings.topology import PROJECTS
 from devtools import databases
 from devtools.brokers import empty_event_queues
-from devtools.journeys import log_in_as_operator
+from devtools.journeys import http, log_in_as_operator
 from devtools.platform import Platform
+from devtools.production_env import generated_production_env
 from devtools.redis_server import EmbeddedRedis, free_port
 
 from .audit import Ledger
@@ -89,14 +88,14 @@ def main(argv: list[str] | None = None) -> int:
                 port_offset=PORT_OFFSET,
                 state_dir=state_dir,
                 redis_url=redis_url,
-                env={**DRILL_ENV, **database_env(state_dir)},
+                env={**DRILL_ENV, **database_env(state_dir), **generated_production_env()},
                 fresh_databases=True,
                 output=log,
             )
             with platform:
                 print(f"starting the platform (output in {log_path})", file=sys.stderr, flush=True)
                 platform.up(timeout=180)
-                with httpx.Client(base_url=platform.gateway_url, timeout=15) as client:
+                with http(platform, timeout=15) as client:
                     operator = log_in_as_operator(client)
                     for drill in selected:
                         rows.append(run_drill(drill, DrillContext(platform, redis, client, operator)))

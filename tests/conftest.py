@@ -14,6 +14,11 @@ Where it runs, so that it never touches what `make run` uses:
   db 15); otherwise a private embedded redis-server on a free port;
 - the event broker: that Redis, or `BROKER_URL` when it names RabbitMQ, whose
   event queues (`<service>.events`) the tests then own and delete at the start.
+
+How it runs: as in production, never in development mode. Secrets and the admin
+password are generated for the session (devtools/production_env.py); tests read the
+admin's from the running platform (`platform.platform.admin_credentials`, which
+`journeys.log_in_as_operator` uses), never from a default.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from commerce_core.settings.topology import PROJECTS
 from devtools import databases
 from devtools.brokers import empty_event_queues
 from devtools.platform import Platform, PlatformError
+from devtools.production_env import generated_production_env
 from devtools.redis_server import EmbeddedRedis
 
 PORT_OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "10000"))
@@ -88,7 +94,7 @@ def platform(tmp_path_factory) -> RunningPlatform:
             port_offset=PORT_OFFSET,
             state_dir=state_dir,
             redis_url=redis_url,
-            env=e2e_database_env(state_dir),
+            env={**e2e_database_env(state_dir), **generated_production_env()},
             fresh_databases=True,
             output=log,
         )

@@ -15,10 +15,12 @@ env = environ.Env()
 REPO_ROOT = Path(__file__).resolve().parents[4]
 LOCAL_STATE_DIR = Path(env.str("COMMERCE_STATE_DIR", default=str(REPO_ROOT / ".var")))
 
-# Development-only defaults, documented in the README. Never used when the variable is set.
+# Development-only defaults, documented in the README. Never used when the variable is
+# set, and refused outside development (settings/production.py).
 DEV_SECRET_KEY = "dev-only-django-secret-key-change-me"
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
 DEV_GATEWAY_SECRET = "dev-only-gateway-identity-secret-change-me-0123456789"
+DEV_ADMIN_PASSWORD = "admin"
 
 
 def redis_url() -> str:
