@@ -27,7 +27,7 @@ from statistics import median
 import httpx
 from websockets.sync.client import connect
 
-from devtools.platform import Platform
+from devtools.launcher import Platform
 from devtools.production_env import generated_production_env
 from devtools.redis_server import EmbeddedRedis
 

@@ -7,7 +7,7 @@ its own.
 2. Open loop: checkouts offered at 10 orders/s for 30 s, whatever the platform
    does. Figure: checkout → final push p99 (target ≤ 300 ms).
 
-The platform runs as `make run` runs it (devtools.platform) on ports 30000-30005,
+The platform runs as `make run` runs it (devtools.launcher) on ports 30000-30005,
 with a private Redis on 30090, SQLite in a temp dir, or PostgreSQL when
 `DATABASE_URL` says so, with the database names prefixed `bench_load_` (created
 afresh and dropped at the end). Locust runs as a child process, exactly as
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from commerce_core.settings.topology import PROJECTS
 from devtools import databases
-from devtools.platform import Platform
+from devtools.launcher import Platform
 from devtools.production_env import generated_production_env
 from devtools.redis_server import EmbeddedRedis
 from load import report

@@ -1,6 +1,6 @@
 """Push benchmark: real sockets of both kinds on the whole platform.
 
-The platform runs as `make run` starts it (devtools.platform.Platform) on ports
+The platform runs as `make run` starts it (devtools.launcher.Platform) on ports
 29000-29005, a second gateway web process on 29010, and a private Redis on 29091.
 Listening sockets are opened by child processes (bench/push_listeners.py): half
 WebSocket (`/ws/events/`), half Socket.IO, all subscribed to
@@ -29,11 +29,12 @@ from dataclasses import dataclass
 
 import httpx
 
-from devtools.platform import Platform
+from devtools.launcher import Platform
 from devtools.production_env import generated_production_env
 from devtools.redis_server import EmbeddedRedis
+from devtools.supervisor import group_cpu_seconds
 
-from .harness import REPO_ROOT, BenchError, Table, group_cpu_seconds, note, percentile, verdict
+from .harness import REPO_ROOT, BenchError, Table, note, percentile, verdict
 
 PORT_OFFSET = 21_000  # gateway 29000, services 29001-29005
 SECOND_GATEWAY_PORT = 29_010

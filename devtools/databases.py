@@ -10,21 +10,14 @@ end-to-end tests) it is dropped and created again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from commerce_core.settings.env import database_url
+
+__all__ = ["database_url", "flavoured", "is_postgres", "prepare_databases"]
+
 POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql", "postgis"}
-
-
-def database_url(service: str, environ: Mapping[str, str], state_dir: Path) -> str:
-    specific = environ.get(f"{service.upper()}_DATABASE_URL", "")
-    if specific:
-        return specific
-    shared = environ.get("DATABASE_URL", "")
-    if shared:
-        return shared.replace("{service}", service)
-    return f"sqlite:///{Path(state_dir) / f'{service}.sqlite3'}"
 
 
 def is_postgres(url: str) -> bool:

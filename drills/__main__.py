@@ -5,7 +5,7 @@ platform, one table row per drill.
     python -m drills poison redis-lost    # some of them
     python -m drills --list
 
-The platform runs as `make run` runs it (devtools.platform), on ports 31000-31005,
+The platform runs as `make run` runs it (devtools.launcher), on ports 31000-31005,
 with a private embedded Redis the drills restart at will, fresh databases (SQLite
 in a temp dir, or PostgreSQL with the database names prefixed `drill_` when
 `DATABASE_URL` says so), and `BROKER_URL` when it names RabbitMQ (whose event
@@ -32,7 +32,7 @@ from commerce_core.settings.topology import PROJECTS
 from devtools import databases
 from devtools.brokers import empty_event_queues
 from devtools.journeys import http, log_in_as_operator
-from devtools.platform import Platform
+from devtools.launcher import Platform
 from devtools.production_env import generated_production_env
 from devtools.redis_server import EmbeddedRedis, free_port
 
