@@ -109,8 +109,7 @@ class Workspace:
         if self._redis is not None:
             self._redis.stop()
             self._redis = None
-        for url in self._database_env.values():
-            drop_postgres_database(url)
+        databases.drop_databases(self._database_env.values(), log=note)
         self._database_env.clear()
         if os.environ.get("BENCH_KEEP_TEMP"):
             note(f"kept {self.directory}")
@@ -188,25 +187,40 @@ class Workspace:
             raise BenchError(str(exc)) from None
 
 
-def drop_postgres_database(url: str) -> None:
-    """Drop a `bench_` database created by `prepare_databases` (best effort)."""
-    from urllib.parse import urlsplit, urlunsplit
+@contextlib.contextmanager
+def whole_platform(name: str, *, port_offset: int, redis_port: int | None = None, timeout: float = 240.0):
+    """The whole platform, started as `make run` starts it but for one benchmark: its
+    own ports and private Redis, production settings, SQLite in a temp dir or
+    PostgreSQL databases prefixed `bench_<name>_` (made afresh, dropped at the end);
+    every process's output in `platform.log` there. Yields the running `Platform`."""
+    from devtools.production_env import generated_production_env
+    from devtools.redis_server import EmbeddedRedis
 
-    import psycopg
-    from psycopg import sql
-
-    from devtools import databases
-
-    parts = urlsplit(databases.with_database_name(url, "postgres"))
-    try:
-        with psycopg.connect(
-            urlunsplit(parts._replace(scheme="postgresql")), autocommit=True, connect_timeout=10
-        ) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(databases.database_name(url)))
-            )
-    except psycopg.Error as exc:
-        note(f"could not drop {databases.database_name(url)}: {exc}")
+    with tempfile.TemporaryDirectory(prefix=f"commerce-bench-{name}-") as state_dir:
+        database_env = databases.prefixed_database_env(f"bench_{name}_", state_dir)
+        redis = EmbeddedRedis(port=redis_port)
+        redis_url = redis.start()
+        try:
+            with (
+                open(f"{state_dir}/platform.log", "w", buffering=1) as log,
+                Platform(
+                    port_offset=port_offset,
+                    state_dir=state_dir,
+                    redis_url=redis_url,
+                    env={**database_env, **generated_production_env()},
+                    fresh_databases=True,
+                    output=log,
+                ) as platform,
+            ):
+                note(f"starting the platform (ports from {platform.ports['gateway']})")
+                try:
+                    platform.up(timeout=timeout)
+                except PlatformError as exc:
+                    raise BenchError(str(exc)) from None
+                yield platform
+        finally:
+            redis.stop()
+            databases.drop_databases(database_env.values(), log=note)
 
 
 # --- statistics ---------------------------------------------------------------------

@@ -28,7 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from commerce_core.settings.topology import PROJECTS
 from devtools import databases
 from devtools.brokers import empty_event_queues
 from devtools.journeys import http, log_in_as_operator
@@ -48,15 +47,6 @@ DRILL_ENV = {
     "EVENT_MAX_RETRIES": "4",
     "EVENT_VISIBILITY_TIMEOUT": "20",
 }
-
-
-def database_env(state_dir: Path) -> dict[str, str]:
-    env = {}
-    for project in PROJECTS:
-        url = databases.database_url(project.name, os.environ, state_dir)
-        if databases.is_postgres(url):
-            env[f"{project.name.upper()}_DATABASE_URL"] = databases.flavoured(url, DATABASE_PREFIX)
-    return env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,7 +78,11 @@ def main(argv: list[str] | None = None) -> int:
                 port_offset=PORT_OFFSET,
                 state_dir=state_dir,
                 redis_url=redis_url,
-                env={**DRILL_ENV, **database_env(state_dir), **generated_production_env()},
+                env={
+                    **DRILL_ENV,
+                    **databases.prefixed_database_env(DATABASE_PREFIX, state_dir),
+                    **generated_production_env(),
+                },
                 fresh_databases=True,
                 output=log,
             )

@@ -31,7 +31,6 @@ from pathlib import Path
 import pytest
 import redis
 
-from commerce_core.settings.topology import PROJECTS
 from devtools import databases
 from devtools.brokers import empty_event_queues
 from devtools.launcher import PRIVATE_REDIS, Platform, PlatformError
@@ -58,16 +57,6 @@ class RunningPlatform:
         return self.base_url + path
 
 
-def e2e_database_env(state_dir: Path) -> dict[str, str]:
-    """`<SERVICE>_DATABASE_URL` for every PostgreSQL database, renamed `e2e_<name>`."""
-    env = {}
-    for project in PROJECTS:
-        url = databases.database_url(project.name, os.environ, state_dir)
-        if databases.is_postgres(url):
-            env[f"{project.name.upper()}_DATABASE_URL"] = databases.flavoured(url, DATABASE_PREFIX)
-    return env
-
-
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory) -> RunningPlatform:
     state_dir = tmp_path_factory.mktemp("platform")
@@ -88,7 +77,7 @@ def platform(tmp_path_factory) -> RunningPlatform:
             port_offset=PORT_OFFSET,
             state_dir=state_dir,
             redis_url=redis_url or PRIVATE_REDIS,
-            env={**e2e_database_env(state_dir), **generated_production_env()},
+            env={**databases.prefixed_database_env(DATABASE_PREFIX, state_dir), **generated_production_env()},
             fresh_databases=True,
             output=log,
         )
