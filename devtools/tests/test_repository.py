@@ -31,6 +31,8 @@ def test_nothing_in_the_repository_cites_a_document_outside_it():
     citing = []
     for name in tracked:
         path = REPO_ROOT / name
+        if path == Path(__file__):  # names them, to look for them
+            continue
         if path.suffix not in {".py", ".md", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".txt", ".html", ".js"}:
             continue
         text = path.read_text(errors="replace")
