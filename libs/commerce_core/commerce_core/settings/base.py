@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "commerce_core.web.request_id.RequestIdMiddleware",
     "commerce_core.web.load_shedding.LoadSheddingMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "commerce_core.web.secure_cookies.SecureCookiesOverTLSMiddleware",
+    "commerce_core.web.secure_cookies.secure_cookies_over_tls",
     # The admin needs a session and an authenticated user; a service keeps no session
     # and takes the user from the gateway's signed header (commerce_core.operators).
     "commerce_core.operators.middleware.NoSessionMiddleware",

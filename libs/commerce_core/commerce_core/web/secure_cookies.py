@@ -12,14 +12,28 @@ the `X-Forwarded-Proto` the gateway sets itself (SECURE_PROXY_SSL_HEADER; the
 gateway drops any a client sends).
 """
 
+from asgiref.sync import iscoroutinefunction
+from django.utils.decorators import sync_and_async_middleware
 
-class SecureCookiesOverTLSMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
 
-    def __call__(self, request):
-        response = self.get_response(request)
-        if request.is_secure():
-            for cookie in response.cookies.values():
-                cookie["secure"] = True
-        return response
+@sync_and_async_middleware
+def secure_cookies_over_tls(get_response):
+    # Both kinds: the gateway's views run on the event loop, with no thread hop for this.
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request):
+            return _secured(request, await get_response(request))
+
+    else:
+
+        def middleware(request):
+            return _secured(request, get_response(request))
+
+    return middleware
+
+
+def _secured(request, response):
+    if request.is_secure():
+        for cookie in response.cookies.values():
+            cookie["secure"] = True
+    return response
