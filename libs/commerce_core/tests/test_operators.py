@@ -218,3 +218,27 @@ def test_the_signed_header_says_whether_the_staff_member_is_a_superuser(settings
     secret = settings.GATEWAY_IDENTITY_SECRET
     assert verify_identity(sign_identity(staff(1, "olga", superuser=True), secret=secret), secret=secret).is_superuser
     assert not verify_identity(sign_identity(staff(1, "sam"), secret=secret), secret=secret).is_superuser
+
+
+# --- what operators do there -------------------------------------------------------------
+def test_an_operator_replays_a_dead_letter_from_the_admin(operator_client, admin_url):
+    from commerce_core.events.models import DeadLetter, ScheduledRetry
+
+    event_id = "5f0c8e52-4d7e-4f57-9a55-1f1f0a3c1b01"
+    letter = DeadLetter.objects.create(
+        event_id=event_id,
+        event_type="bustest.thing.failed",
+        handler="tests.busapp.handlers.broken_handler",
+        subject="thing/1",
+        body={"id": event_id},
+        error="downstream unavailable",
+    )
+
+    answer = operator_client.post(
+        admin_url("events/deadletter/"), {"action": "replay_selected", "_selected_action": [letter.pk]}, follow=True
+    )
+
+    assert "Scheduled 1 event(s) again." in answer.content.decode()
+    letter.refresh_from_db()
+    assert letter.replayed_at is not None
+    assert ScheduledRetry.objects.get(event_id=event_id).attempts == 0
