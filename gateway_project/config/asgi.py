@@ -15,13 +15,14 @@ django_application = get_asgi_application()  # sets Django up before the imports
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
-from edge.request_id import RequestIdMiddleware  # noqa: E402
 from proxy.app import GatewayHTTP, Proxy  # noqa: E402
 from proxy.app import lifespan as proxy_lifespan  # noqa: E402
 from push.hub import close_hub  # noqa: E402
 from push.routing import websocket_urlpatterns  # noqa: E402
 from push.socketio_server import SocketIOFrontEnd  # noqa: E402
 from sign_on.gate import OperatorGate  # noqa: E402
+
+from commerce_core.web.request_id import RequestIdASGIMiddleware  # noqa: E402
 
 
 async def lifespan(scope, receive, send) -> None:
@@ -45,7 +46,9 @@ channels_application = ProtocolTypeRouter(
         # behind the docs, the admins and the live page, served even without DEBUG) to Django.
         "http": GatewayHTTP(
             proxy=proxy,
-            fallback=OperatorGate.from_settings(proxy, RequestIdMiddleware(ASGIStaticFilesHandler(django_application))),
+            fallback=OperatorGate.from_settings(
+                proxy, RequestIdASGIMiddleware(ASGIStaticFilesHandler(django_application))
+            ),
         ),
         # Sockets authenticate with a token inside the protocol, never with cookies, so
         # a page from another origin gains nothing by opening one: no origin check needed.
