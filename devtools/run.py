@@ -57,9 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gateway:     {gateway}/   health {gateway}/health   API docs {gateway}/api/docs/", flush=True)
     print(f"websocket:   {platform.ws_url}", flush=True)
     print(f"live page:   {gateway}/live/", flush=True)
-    for project in platform.projects:
-        if project.name != "gateway":
-            print(f"{project.name + ':':<12} {platform.service_url(project.name)}/admin/", flush=True)
+    # One sign-in for every admin, at the gateway; the services' own ports serve none.
+    print(f"admin:       {gateway}/admin/  (every service's admin, one sign-in)", flush=True)
 
     code = 0
     try:

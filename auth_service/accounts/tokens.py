@@ -1,8 +1,10 @@
 """The JWTs this service issues, built with djangorestframework-simplejwt (configured
 by `SIMPLE_JWT` in config/settings.py).
 
-An access token carries `user_id`, `username`, `is_staff` and `token_type="access"`:
-all the gateway needs to vouch for the caller without asking this service
+An access token carries `user_id`, `username`, `is_staff`, `is_superuser` and
+`token_type="access"`: all the gateway needs to vouch for the caller (in the APIs,
+and in every project's admin, where a superuser here is a superuser there) without
+asking this service
 (`commerce_core.identity.access_tokens` verifies it). A refresh token names only the
 user. Each refresh reads the user again, so a renamed or demoted user gets an access
 token that says so, and a deactivated or deleted one gets none, instead of claims
@@ -39,6 +41,7 @@ class RefreshToken(tokens.RefreshToken):
         access = self.access_token
         access["username"] = user.username
         access["is_staff"] = user.is_staff
+        access["is_superuser"] = user.is_superuser
         return access
 
 

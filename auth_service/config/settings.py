@@ -23,7 +23,9 @@ SPECTACULAR_SETTINGS = {**SPECTACULAR_SETTINGS, "TITLE": "Auth service"}
 
 # --- users and passwords ------------------------------------------------------------
 # Usernames are unique regardless of case, so signing in ignores case too.
-AUTHENTICATION_BACKENDS = ["accounts.backends.CaseInsensitiveModelBackend"]
+# The admin's user is the one the gateway vouches for, looked up here (the others keep
+# local accounts for staff members: commerce_core.operators).
+AUTHENTICATION_BACKENDS = ["accounts.backends.OperatorBackend", "accounts.backends.CaseInsensitiveModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

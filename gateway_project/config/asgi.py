@@ -20,6 +20,7 @@ from proxy.app import lifespan as proxy_lifespan  # noqa: E402
 from push.hub import close_hub  # noqa: E402
 from push.routing import websocket_urlpatterns  # noqa: E402
 from push.socketio_server import SocketIOFrontEnd  # noqa: E402
+from sign_on.gate import OperatorGate  # noqa: E402
 
 from commerce_core.web.request_id import RequestIdASGIMiddleware  # noqa: E402
 
@@ -36,14 +37,18 @@ async def lifespan(scope, receive, send) -> None:
     await proxy_lifespan(scope, receive_and_close_push_on_shutdown, send)
 
 
+proxy = Proxy.from_settings()
 channels_application = ProtocolTypeRouter(
     {
-        # Service prefixes go to the lean proxy; the rest (health, schema, docs, admin, the
-        # live page, 404s and the /static/ files behind the docs and the live page, served
-        # even without DEBUG) to Django.
+        # Service prefixes go to the lean proxy; the services' admins too, for a signed-on
+        # operator (sign_on/gate.py); the rest (health, schema, docs, the operators' entry
+        # and sign-in, the gateway's admin, the live page, 404s and the /static/ files
+        # behind the docs, the admins and the live page, served even without DEBUG) to Django.
         "http": GatewayHTTP(
-            proxy=Proxy.from_settings(),
-            fallback=RequestIdASGIMiddleware(ASGIStaticFilesHandler(django_application)),
+            proxy=proxy,
+            fallback=OperatorGate.from_settings(
+                proxy, RequestIdASGIMiddleware(ASGIStaticFilesHandler(django_application))
+            ),
         ),
         # Sockets authenticate with a token inside the protocol, never with cookies, so
         # a page from another origin gains nothing by opening one: no origin check needed.

@@ -1,7 +1,8 @@
 """Gateway settings: the shared defaults plus what is the gateway's own.
 
 The gateway has no domain models. Its database holds the event inbox and dead
-letters of its event worker (the one that records pushable events) and the admin.
+letters of its event worker (the one that records pushable events) and its own
+admin's accounts; the operators' sessions are in Redis.
 """
 
 from pathlib import Path
@@ -23,13 +24,19 @@ SERVICE_NAME = "gateway"
 BASE_DIR = Path(__file__).resolve().parent.parent
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
-INSTALLED_APPS = [*INSTALLED_APPS, "channels", "drf_spectacular_sidecar", "edge", "push", "live"]
+INSTALLED_APPS = [*INSTALLED_APPS, "channels", "drf_spectacular_sidecar", "edge", "push", "live", "sign_on"]
 # Request ids are handled at the ASGI layer for every response, proxied or not
 # (RequestIdASGIMiddleware, in config/asgi.py), so the per-view one is left out.
 # Load shedding is for services whose threads a queue can wait on; the gateway's own
 # views run on the event loop.
+# The gateway is where operators sign in (sign_on/): it keeps real sessions, and the
+# user of its own pages under /admin/ is the signed-on operator.
+_GATEWAY_MIDDLEWARE = {
+    "commerce_core.operators.middleware.NoSessionMiddleware": "django.contrib.sessions.middleware.SessionMiddleware",
+    "commerce_core.operators.middleware.GatewayOperatorMiddleware": "sign_on.middleware.SignedOnOperatorMiddleware",
+}
 MIDDLEWARE = [
-    m
+    _GATEWAY_MIDDLEWARE.get(m, m)
     for m in MIDDLEWARE
     if m
     not in (
@@ -90,6 +97,41 @@ GATEWAY = {
     "SCHEMA_TIMEOUT": env.float("GATEWAY_SCHEMA_TIMEOUT", default=5.0),
     "SCHEMA_CACHE_SECONDS": env.float("GATEWAY_SCHEMA_CACHE", default=30.0),
 }
+
+# --- the operators' single sign-on (sign_on/, README "Operators' admin") --------------
+# Clients reach the gateway directly: X-Forwarded-Proto is a client's to send here, so
+# whether a request came over TLS is uvicorn's scheme (it takes the header only from
+# --forwarded-allow-ips, a local TLS terminator).
+SECURE_PROXY_SSL_HEADER = None
+# Django's sessions, kept in Redis (shared by every gateway process; gone at sign-out
+# for all of them at once). The cookie holds only the session's random key: the auth
+# service's tokens never leave the gateway.
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_CACHE_ALIAS = "operator_sessions"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "operator_sessions": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "operators",
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+    },
+}
+SESSION_COOKIE_NAME = "admin_session"
+SESSION_COOKIE_PATH = "/admin/"  # never sent to the APIs, the live page or anything else
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True  # no Max-Age: the cookie ends with the browser
+OPERATOR_SIGN_ON = {
+    # A session unused this long ends (also the cookie's life in Redis).
+    "IDLE_SECONDS": env.int("ADMIN_SESSION_IDLE_SECONDS", default=30 * 60),
+    # A session ends this long after its sign-in, however busy.
+    "MAX_SECONDS": env.int("ADMIN_SESSION_MAX_SECONDS", default=8 * 3600),
+    # How often each gateway process asks the auth service again (a token refresh)
+    # whether the operator is still an active staff member.
+    "RECHECK_SECONDS": env.float("ADMIN_SESSION_RECHECK_SECONDS", default=60.0),
+}
+SESSION_COOKIE_AGE = OPERATOR_SIGN_ON["IDLE_SECONDS"]
 
 # --- push to clients (WebSocket and Socket.IO) ---------------------------------------
 # Read through push/conf.py; every key is documented there and in the README.

@@ -11,6 +11,9 @@ urlpatterns = [
     path("health/", views.health),
     path("api/schema/", views.schema, name="schema"),
     path("api/docs/", views.docs, name="docs"),
-    path("admin/", admin.site.urls),
+    # The operators' entry, sign-in and sign-out; the services' admins (/admin/<service>/)
+    # are forwarded before Django by sign_on/gate.py; the gateway's own admin is here.
+    path("admin/", include("sign_on.urls")),
+    path("admin/gateway/", admin.site.urls),
     path("live/", include("live.urls")),
 ]

@@ -2,7 +2,9 @@
 
 A path under a service's prefix goes to `Proxy`, which does at the edge what every
 request needs and forwards it; everything else (`/health`, `/api/schema/`,
-`/api/docs/`, `/static/`, the admin, 404s) goes to Django. Proxied requests never
+`/api/docs/`, `/static/`, the operators' admin, 404s) goes to Django, except the
+services' admins (`/admin/<service>/`), which `sign_on/gate.py` forwards through
+`Proxy` for a signed-on operator. Proxied requests never
 enter Django's request cycle: that cycle alone costs more than the whole proxying.
 """
 
@@ -75,12 +77,14 @@ class Proxy:
             rate_limits=EdgeRateLimits.from_settings(options["RATE_LIMITS"], redis_url=settings.REDIS_URL),
         )
 
-    async def __call__(self, route: Route, scope, receive, send) -> None:
+    async def __call__(self, route: Route, scope, receive, send, *, operator: SignedIdentity | None = None) -> None:
+        """`operator`: the caller as the gateway itself established it (a staff member
+        signed on at /admin/, on an admin route: sign_on/gate.py), instead of a bearer token."""
         client_headers = ClientHeaders.read(scope["headers"])
         request_id = self._request_id(client_headers)
         try:
             self._check_framing(client_headers, scope)
-            identity = self._identity(client_headers)
+            identity = operator or self._identity(client_headers)
             if self.rate_limits is not None:
                 await self._within_rate_limits(scope, client_headers, identity)
             body = await self._body(client_headers, receive) if client_headers.has_body else b""

@@ -36,6 +36,17 @@ def test_the_access_token_is_one_the_gateway_accepts_with_username_and_staff_cla
     assert (principal.id, principal.username, principal.is_staff) == (user.id, "alice", True)
 
 
+def test_the_access_token_says_whether_the_user_is_a_superuser_and_a_refresh_picks_up_a_change(api_client, user):
+    User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
+    tokens = obtain(api_client).json()
+    User.objects.filter(pk=user.pk).update(is_superuser=False)
+
+    refreshed = api_client.post(REFRESH_URL, {"refresh": tokens["refresh"]}, format="json").json()["access"]
+
+    assert principal_of(tokens["access"]).is_superuser is True
+    assert principal_of(refreshed).is_superuser is False
+
+
 def test_the_refresh_token_is_not_accepted_as_an_access_token(api_client, user):
     with pytest.raises(InvalidToken):
         principal_of(obtain(api_client).json()["refresh"])

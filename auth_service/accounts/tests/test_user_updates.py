@@ -8,13 +8,6 @@ from commerce_core.web.errors import ApplicationError
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client, db):
-    admin = User.objects.create_superuser(username="root", email="root@example.com", password="x")
-    client.force_login(admin)
-    return client
-
-
 def change_form(user: User, **overrides) -> dict:
     """What the admin's change page posts for `user`, with `overrides`."""
     form = {
@@ -75,8 +68,10 @@ def test_the_database_refuses_usernames_and_emails_that_differ_only_in_case(user
         User.objects.create(username="other", email="ALICE@example.com")
 
 
-def test_an_admin_edit_publishes_user_updated(admin_client, user, no_event_sending):
-    response = admin_client.post(f"/admin/auth/user/{user.id}/change/", change_form(user, username="alice_renamed"))
+def test_an_admin_edit_publishes_user_updated(operator_client, user, no_event_sending):
+    response = operator_client.post(
+        f"/admin/auth/auth/user/{user.id}/change/", change_form(user, username="alice_renamed")
+    )
 
     assert response.status_code == 302, response.content.decode()[:2000]
     user.refresh_from_db()
@@ -86,19 +81,21 @@ def test_an_admin_edit_publishes_user_updated(admin_client, user, no_event_sendi
     assert outbox.envelope["data"]["username"] == "alice_renamed"
 
 
-def test_an_admin_edit_to_a_taken_email_is_a_form_error(admin_client, user, no_event_sending):
+def test_an_admin_edit_to_a_taken_email_is_a_form_error(operator_client, user, no_event_sending):
     other = User.objects.create_user(username="bob", email="bob@example.com", password="x")
 
-    response = admin_client.post(f"/admin/auth/user/{other.id}/change/", change_form(other, email="Alice@example.com"))
+    response = operator_client.post(
+        f"/admin/auth/auth/user/{other.id}/change/", change_form(other, email="Alice@example.com")
+    )
 
     assert response.status_code == 200
     assert services.EMAIL_TAKEN in response.content.decode()
     assert not OutboxMessage.objects.exists()
 
 
-def test_a_user_added_in_the_admin_is_announced_as_registered(admin_client, no_event_sending):
-    response = admin_client.post(
-        "/admin/auth/user/add/",
+def test_a_user_added_in_the_admin_is_announced_as_registered(operator_client, no_event_sending):
+    response = operator_client.post(
+        "/admin/auth/auth/user/add/",
         {
             "username": "carol",
             "email": "carol@example.com",

@@ -12,31 +12,33 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("query", ["", "?status__exact=pending", "?q=12", "?q=not-a-number"])
-def test_the_order_list_renders_filters_and_searches(admin_client, placed_order, query):
-    response = admin_client.get(reverse("admin:orders_order_changelist") + query)
+def test_the_order_list_renders_filters_and_searches(operator_client, placed_order, query):
+    response = operator_client.get(reverse("admin:orders_order_changelist") + query)
     assert response.status_code == 200
 
 
-def test_an_order_is_found_by_its_id_or_its_customer(admin_client, placed_order):
+def test_an_order_is_found_by_its_id_or_its_customer(operator_client, placed_order):
     url = reverse("admin:orders_order_changelist")
-    assert admin_client.get(url, {"q": placed_order.pk}).context["cl"].result_count == 1
-    assert admin_client.get(url, {"q": placed_order.user_id}).context["cl"].result_count == 1
-    assert admin_client.get(url, {"q": placed_order.pk + 1000}).context["cl"].result_count == 0
+    assert operator_client.get(url, {"q": placed_order.pk}).context["cl"].result_count == 1
+    assert operator_client.get(url, {"q": placed_order.user_id}).context["cl"].result_count == 1
+    assert operator_client.get(url, {"q": placed_order.pk + 1000}).context["cl"].result_count == 0
 
 
-def test_an_order_and_its_lines_are_shown_read_only(admin_client, placed_order):
-    response = admin_client.get(reverse("admin:orders_order_change", args=[placed_order.pk]))
+def test_an_order_and_its_lines_are_shown_read_only(operator_client, placed_order):
+    response = operator_client.get(reverse("admin:orders_order_change", args=[placed_order.pk]))
     assert response.status_code == 200
     assert b"12.50" in response.content
     assert (
-        admin_client.post(reverse("admin:orders_order_change", args=[placed_order.pk]), {"status": "paid"}).status_code
+        operator_client.post(
+            reverse("admin:orders_order_change", args=[placed_order.pk]), {"status": "paid"}
+        ).status_code
         == 403
     )
     assert Order.objects.get(pk=placed_order.pk).status == "pending"
 
 
 def test_cancelling_from_the_admin_goes_through_the_saga(
-    admin_client, placed_order, principal_factory, catalog_product
+    operator_client, placed_order, principal_factory, catalog_product
 ):
     someone_else = principal_factory().id
     cart_item_add(user_id=someone_else, product_id=catalog_product(), quantity=1)
@@ -44,7 +46,7 @@ def test_cancelling_from_the_admin_goes_through_the_saga(
     services.order_mark_paid(order_id=paid.pk)
     OutboxMessage.objects.all().delete()
 
-    response = admin_client.post(
+    response = operator_client.post(
         reverse("admin:orders_order_changelist"),
         {"action": "cancel_pending_orders", "_selected_action": [placed_order.pk, paid.pk]},
     )
@@ -55,9 +57,11 @@ def test_cancelling_from_the_admin_goes_through_the_saga(
     assert cancelled.envelope["data"]["order_id"] == placed_order.pk
 
 
-def test_idempotency_records_are_listed_read_only(admin_client, customer, filled_cart):
+def test_idempotency_records_are_listed_read_only(operator_client, customer, filled_cart):
     checkout(customer, key="checkout-1")
     record = IdempotencyRecord.objects.get()
-    assert admin_client.get(reverse("admin:orders_idempotencyrecord_changelist"), {"q": "checkout"}).status_code == 200
-    assert admin_client.get(reverse("admin:orders_idempotencyrecord_change", args=[record.pk])).status_code == 200
-    assert admin_client.get(reverse("admin:orders_idempotencyrecord_add")).status_code == 403
+    assert (
+        operator_client.get(reverse("admin:orders_idempotencyrecord_changelist"), {"q": "checkout"}).status_code == 200
+    )
+    assert operator_client.get(reverse("admin:orders_idempotencyrecord_change", args=[record.pk])).status_code == 200
+    assert operator_client.get(reverse("admin:orders_idempotencyrecord_add")).status_code == 403

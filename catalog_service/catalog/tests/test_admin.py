@@ -20,53 +20,55 @@ def event_types() -> list[str]:
     return sorted(OutboxMessage.objects.values_list("event_type", flat=True))
 
 
-def test_adding_a_product_in_the_admin_announces_it(admin_client, make_category):
+def test_adding_a_product_in_the_admin_announces_it(operator_client, make_category):
     category = make_category("Kitchen")
-    response = admin_client.post("/admin/catalog/product/add/", product_form(category=category.pk))
+    response = operator_client.post("/admin/catalog/catalog/product/add/", product_form(category=category.pk))
     assert response.status_code == 302, response.content
     product = Product.objects.get()
     assert (product.name, product.category) == ("Mug", category)
     assert event_types() == ["catalog.product.created"]
 
 
-def test_changing_a_price_in_the_admin_announces_the_new_price(admin_client, make_product):
+def test_changing_a_price_in_the_admin_announces_the_new_price(operator_client, make_product):
     product = make_product(price="10.00", stock=5)
-    response = admin_client.post(f"/admin/catalog/product/{product.pk}/change/", product_form(price="7.50"))
+    response = operator_client.post(f"/admin/catalog/catalog/product/{product.pk}/change/", product_form(price="7.50"))
     assert response.status_code == 302, response.content
     assert Product.objects.get().price == Decimal("7.50")
     assert event_types() == ["catalog.product.price_changed"]
 
 
-def test_a_three_decimal_price_is_refused_by_the_admin_form(admin_client, make_product):
+def test_a_three_decimal_price_is_refused_by_the_admin_form(operator_client, make_product):
     product = make_product(price="10.00")
-    response = admin_client.post(f"/admin/catalog/product/{product.pk}/change/", product_form(price="7.505"))
+    response = operator_client.post(f"/admin/catalog/catalog/product/{product.pk}/change/", product_form(price="7.505"))
     assert response.status_code == 200  # the form again, with its error
     assert Product.objects.get().price == Decimal("10.00")
     assert not OutboxMessage.objects.exists()
 
 
-def test_deleting_products_in_the_admin_announces_each_deletion(admin_client, make_product):
+def test_deleting_products_in_the_admin_announces_each_deletion(operator_client, make_product):
     first, second = make_product("Mug"), make_product("Cup")
-    response = admin_client.post(f"/admin/catalog/product/{first.pk}/delete/", {"post": "yes"})
+    response = operator_client.post(f"/admin/catalog/catalog/product/{first.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
-    response = admin_client.post(
-        "/admin/catalog/product/", {"action": "delete_selected", "post": "yes", "_selected_action": [second.pk]}
+    response = operator_client.post(
+        "/admin/catalog/catalog/product/", {"action": "delete_selected", "post": "yes", "_selected_action": [second.pk]}
     )
     assert response.status_code == 302
     assert not Product.objects.exists()
     assert event_types() == ["catalog.product.deleted", "catalog.product.deleted"]
 
 
-def test_the_product_list_in_the_admin_filters_by_category_and_searches(admin_client, make_category, make_product):
+def test_the_product_list_in_the_admin_filters_by_category_and_searches(operator_client, make_category, make_product):
     category = make_category("Kitchen")
     make_product("Skillet", category=category)
-    response = admin_client.get("/admin/catalog/product/", {"category__id__exact": category.pk, "q": "skil"})
+    response = operator_client.get("/admin/catalog/catalog/product/", {"category__id__exact": category.pk, "q": "skil"})
     assert response.status_code == 200
     assert b"Skillet" in response.content
 
 
-def test_categories_are_managed_in_the_admin(admin_client):
-    response = admin_client.post("/admin/catalog/category/add/", {"name": "Books", "slug": "books", "description": ""})
+def test_categories_are_managed_in_the_admin(operator_client):
+    response = operator_client.post(
+        "/admin/catalog/catalog/category/add/", {"name": "Books", "slug": "books", "description": ""}
+    )
     assert response.status_code == 302, response.content
     assert Category.objects.get().slug == "books"
-    assert admin_client.get("/admin/catalog/category/", {"q": "boo"}).status_code == 200
+    assert operator_client.get("/admin/catalog/catalog/category/", {"q": "boo"}).status_code == 200

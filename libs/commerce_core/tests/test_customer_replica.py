@@ -67,10 +67,12 @@ def test_a_redelivered_user_update_is_skipped(deliver):
     assert InboxMessage.objects.filter(event_id=body["id"]).count() == 1
 
 
-def test_the_admin_shows_customer_replicas_but_cannot_add_change_or_delete_them(admin_client, deliver):
+def test_the_admin_shows_customer_replicas_but_cannot_add_change_or_delete_them(operator_client, admin_url, deliver):
     deliver(UserRegistered(user_id=3, username="ann", email="ann@example.com"))
-    assert b"ann@example.com" in admin_client.get("/admin/customers/customerreplica/").content
-    assert admin_client.get("/admin/customers/customerreplica/add/").status_code == 403
-    assert admin_client.post("/admin/customers/customerreplica/3/change/", {"username": "eve"}).status_code == 403
-    assert admin_client.post("/admin/customers/customerreplica/3/delete/", {"post": "yes"}).status_code == 403
+    assert b"ann@example.com" in operator_client.get(admin_url("customers/customerreplica/")).content
+    assert operator_client.get(admin_url("customers/customerreplica/add/")).status_code == 403
+    assert (
+        operator_client.post(admin_url("customers/customerreplica/3/change/"), {"username": "eve"}).status_code == 403
+    )
+    assert operator_client.post(admin_url("customers/customerreplica/3/delete/"), {"post": "yes"}).status_code == 403
     assert CustomerReplica.objects.get(pk=3).username == "ann"

@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.auth.models import User
 
 from commerce_core.events.models import OutboxMessage
 from payments.models import Payment
@@ -8,13 +7,7 @@ from .conftest import money_taken
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST = "/admin/payments/payment/"
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(User.objects.create_superuser(username="root", email="root@example.com", password="x"))
-    return client
+CHANGELIST = "/admin/payment/payments/payment/"
 
 
 @pytest.fixture
@@ -24,17 +17,17 @@ def charged(deliver, order):
     return Payment.objects.get(order_id=order.id)
 
 
-def refund_action(admin_client, *payments):
-    return admin_client.post(
+def refund_action(operator_client, *payments):
+    return operator_client.post(
         CHANGELIST, {"action": "refund", "_selected_action": [p.pk for p in payments]}, follow=True
     )
 
 
 def test_the_refund_action_refunds_a_succeeded_payment_and_publishes_payment_refunded(
-    admin_client, charged, django_capture_on_commit_callbacks
+    operator_client, charged, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False):
-        response = refund_action(admin_client, charged)
+        response = refund_action(operator_client, charged)
 
     assert response.status_code == 200
     assert "Refunded 1 payment(s)." in response.content.decode()
@@ -45,13 +38,13 @@ def test_the_refund_action_refunds_a_succeeded_payment_and_publishes_payment_ref
 
 
 def test_the_refund_action_leaves_a_payment_that_was_not_charged_as_it_is(
-    admin_client, deliver, order, django_capture_on_commit_callbacks
+    operator_client, deliver, order, django_capture_on_commit_callbacks
 ):
     deliver(order.placed())
     pending = Payment.objects.get(order_id=order.id)
 
     with django_capture_on_commit_callbacks(execute=False):
-        response = refund_action(admin_client, pending)
+        response = refund_action(operator_client, pending)
 
     assert "only a succeeded payment can be refunded" in response.content.decode()
     pending.refresh_from_db()
@@ -59,40 +52,40 @@ def test_the_refund_action_leaves_a_payment_that_was_not_charged_as_it_is(
     assert not OutboxMessage.objects.filter(event_type="payment.refunded").exists()
 
 
-def test_refunding_twice_in_the_admin_refunds_once(admin_client, charged, django_capture_on_commit_callbacks):
+def test_refunding_twice_in_the_admin_refunds_once(operator_client, charged, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        refund_action(admin_client, charged)
-        refund_action(admin_client, charged)
+        refund_action(operator_client, charged)
+        refund_action(operator_client, charged)
 
     assert OutboxMessage.objects.filter(event_type="payment.refunded").count() == 1
 
 
-def test_the_admin_lists_searches_and_filters_payments(admin_client, charged):
-    assert admin_client.get(CHANGELIST).status_code == 200
-    assert admin_client.get(CHANGELIST, {"status__exact": "succeeded"}).status_code == 200
+def test_the_admin_lists_searches_and_filters_payments(operator_client, charged):
+    assert operator_client.get(CHANGELIST).status_code == 200
+    assert operator_client.get(CHANGELIST, {"status__exact": "succeeded"}).status_code == 200
     for term in [charged.order_id, charged.user_id, charged.provider_reference]:
-        response = admin_client.get(CHANGELIST, {"q": term})
+        response = operator_client.get(CHANGELIST, {"q": term})
         assert charged.provider_reference in response.content.decode(), term
-    assert admin_client.get(CHANGELIST, {"q": "not-a-number"}).status_code == 200
+    assert operator_client.get(CHANGELIST, {"q": "not-a-number"}).status_code == 200
 
 
-def test_the_admin_shows_a_payment_without_its_token_and_cannot_edit_it(admin_client, charged):
-    response = admin_client.get(f"{CHANGELIST}{charged.pk}/change/")
+def test_the_admin_shows_a_payment_without_its_token_and_cannot_edit_it(operator_client, charged):
+    response = operator_client.get(f"{CHANGELIST}{charged.pk}/change/")
 
     assert response.status_code == 200
     assert "tok_visa" not in response.content.decode()
-    admin_client.post(f"{CHANGELIST}{charged.pk}/change/", {"status": "pending", "amount": "1.00"})
+    operator_client.post(f"{CHANGELIST}{charged.pk}/change/", {"status": "pending", "amount": "1.00"})
     charged.refresh_from_db()
     assert (charged.status, str(charged.amount)) == ("succeeded", "25.00")
 
 
 def test_the_refund_action_leaves_a_payment_whose_refund_is_in_flight_to_the_resolver(
-    admin_client, charged, django_capture_on_commit_callbacks
+    operator_client, charged, django_capture_on_commit_callbacks
 ):
     Payment.objects.filter(pk=charged.pk).update(status="refunding")
 
     with django_capture_on_commit_callbacks(execute=False):
-        response = refund_action(admin_client, charged)
+        response = refund_action(operator_client, charged)
 
     assert "only a succeeded payment can be refunded" in response.content.decode()
     assert money_taken(charged.order_id) == charged.amount

@@ -2,7 +2,6 @@ import itertools
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import User
 
 from commerce_core.events.api import Envelope
 from commerce_core.events.contracts.cart import CartLine
@@ -107,13 +106,13 @@ def test_the_review_list_shows_who_rated_what_and_whether_they_bought_it(
     ) == (5, "Bought it.", mug, customer.principal.id, True)
 
 
-def test_the_admin_lists_and_searches_purchases(client, deliver):
-    client.force_login(User.objects.create_superuser(username="root", email="root@example.com", password="x"))
+def test_the_admin_lists_and_searches_purchases(operator_client, deliver):
+    client = operator_client
     order = paid_order(3, 7)
     deliver(order)
 
-    response = client.get("/admin/reviews/purchase/", {"q": order.order_id})
+    response = client.get("/admin/review/reviews/purchase/", {"q": order.order_id})
 
     assert response.status_code == 200
     assert str(order.order_id) in response.content.decode()
-    assert client.get("/admin/reviews/purchase/", {"q": "abc"}).status_code == 200
+    assert client.get("/admin/review/reviews/purchase/", {"q": "abc"}).status_code == 200

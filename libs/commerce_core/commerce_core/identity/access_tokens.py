@@ -1,5 +1,5 @@
 """Verification of the access JWTs that the auth service issues (HS256, claims
-`user_id`, `username`, `is_staff`, `token_type="access"`, `exp`)."""
+`user_id`, `username`, `is_staff`, `is_superuser`, `token_type="access"`, `exp`)."""
 
 from dataclasses import dataclass
 
@@ -31,6 +31,7 @@ def verify_access_token(token: str, *, secret: str, algorithm: str = "HS256") ->
             id=int(claims["user_id"]),
             username=str(claims.get("username", "")),
             is_staff=bool(claims.get("is_staff", False)),
+            is_superuser=bool(claims.get("is_superuser", False)),
         )
         return VerifiedAccessToken(principal, float(claims["exp"]))
     except (TypeError, ValueError) as exc:

@@ -1,7 +1,8 @@
 """The header through which the gateway tells a service who is calling.
 
 `X-Gateway-Identity: <base64url(json)>.<base64url(hmac-sha256)>`, the JSON holding
-the user id, username, staff flag and an expiry a few seconds ahead. Only the
+the user id, username, staff flag (and `su` for a superuser, read only by the
+admin: commerce_core.operators) and an expiry a few seconds ahead. Only the
 gateway and the services know the key, so a client cannot mint one (the gateway
 also strips any copy a client sends), and a captured one is useless within seconds.
 """
@@ -33,9 +34,10 @@ def _mac(secret: str, payload: str) -> str:
 
 def sign_identity(principal: Principal, *, secret: str, ttl_seconds: int = 30, now: float | None = None) -> str:
     expires = int((now if now is not None else time.time()) + ttl_seconds)
-    body = json.dumps(
-        {"id": principal.id, "u": principal.username, "s": principal.is_staff, "exp": expires}, separators=(",", ":")
-    ).encode()
+    claims = {"id": principal.id, "u": principal.username, "s": principal.is_staff, "exp": expires}
+    if principal.is_superuser:
+        claims["su"] = True
+    body = json.dumps(claims, separators=(",", ":")).encode()
     payload = _b64(body)
     return f"{payload}.{_mac(secret, payload)}"
 
@@ -49,6 +51,11 @@ def verify_identity(value: str, *, secret: str, now: float | None = None) -> Pri
         claims = json.loads(_unb64(payload))
         if claims["exp"] < (now if now is not None else time.time()):
             return None
-        return Principal(id=int(claims["id"]), username=str(claims["u"]), is_staff=bool(claims["s"]))
+        return Principal(
+            id=int(claims["id"]),
+            username=str(claims["u"]),
+            is_staff=bool(claims["s"]),
+            is_superuser=bool(claims.get("su", False)),
+        )
     except (ValueError, KeyError, TypeError, UnicodeError):
         return None

@@ -9,6 +9,9 @@ class Principal:
     id: int
     username: str
     is_staff: bool = False
+    #: A superuser of the auth service: a superuser in every project's admin too
+    #: (commerce_core.operators); it grants nothing in the APIs.
+    is_superuser: bool = False
 
     # The attributes DRF's permission classes and Django expect of `request.user`.
     is_authenticated = True

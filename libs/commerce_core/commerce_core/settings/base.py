@@ -46,7 +46,11 @@ REQUEST_QUEUE_BUDGET_SECONDS = env.float("REQUEST_QUEUE_BUDGET", default=3.0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1024 * 1024)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Before the admin: its admin/base_site.html (the gateway's sign-out on every page)
+    # overrides Django's.
+    "commerce_core.operators",
+    # django.contrib.admin, with the site whose sign-in is the gateway's.
+    "commerce_core.operators.apps.OperatorsAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -64,10 +68,13 @@ MIDDLEWARE = [
     "commerce_core.web.request_id.RequestIdMiddleware",
     "commerce_core.web.load_shedding.LoadSheddingMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "commerce_core.web.secure_cookies.secure_cookies_over_tls",
+    # The admin needs a session and an authenticated user; a service keeps no session
+    # and takes the user from the gateway's signed header (commerce_core.operators).
+    "commerce_core.operators.middleware.NoSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "commerce_core.operators.middleware.GatewayOperatorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -159,6 +166,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+#: The admin's users: the staff members the gateway vouches for (commerce_core.operators);
+#: nobody signs in with a password outside the auth service's token endpoint.
+AUTHENTICATION_BACKENDS = ["commerce_core.operators.backends.OperatorBackend"]
 #: The staff superuser `manage.py ensure_admin` creates once in every project.
 ADMIN_USERNAME = env.str("ADMIN_USERNAME", default="admin")
 ADMIN_PASSWORD = env.str("ADMIN_PASSWORD", default=DEV_ADMIN_PASSWORD)
@@ -205,6 +215,24 @@ COMMERCE_EVENTS = {
     # `manage.py resend_outbox --since`.
     "RESEND_WINDOW_SECONDS": env.float("EVENT_RESEND_WINDOW", default=900.0),
 }
+
+# --- the admin behind the gateway -------------------------------------------------
+# Every admin answers under the gateway's origin, at /admin/<project>/ (README,
+# "Operators' admin"). The gateway sets X-Forwarded-Proto itself (it drops any a
+# client sends), so a service knows whether the browser came over TLS: CSRF's origin
+# check and Secure cookies (web/secure_cookies.py) follow it. The gateway's own
+# settings turn this off: a client reaches it directly.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# One CSRF cookie for the gateway and every admin (the token a service's page carries
+# is then good for the gateway's sign-out too), sent only under /admin/ and never
+# readable by scripts. Origins other than the request's own host (a TLS terminator
+# that rewrites Host, say) go in DJANGO_CSRF_TRUSTED_ORIGINS.
+CSRF_COOKIE_PATH = "/admin/"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# The admin's messages live in a signed cookie of each project's own, never in a session.
+MESSAGE_STORAGE = "commerce_core.web.messages.ProjectCookieStorage"
 
 # --- logging ----------------------------------------------------------------------
 LOGGING = {

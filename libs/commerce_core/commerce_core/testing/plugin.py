@@ -6,6 +6,11 @@ Fixtures:
   carry a gateway-signed identity, as if they came through the gateway.
 - `api_client_factory` / `customer`: a new signed-in customer's client (its
   `.principal` says who it is).
+- `operator_client`: a Django test client whose every request comes through the
+  gateway from a signed-on staff superuser (the signed header, signed afresh per
+  request), for the admin at `admin_url(...)`; `operator_client.user` is its local
+  account. pytest-django's `admin_client` signs in with a session, which no project
+  accepts: the gateway's signed header is the only way into an admin.
 - `deliver`: run this process's handlers on an event exactly as the worker would
   (inbox, retries accounting, dead letters), without a broker.
 - `catalog_product`: announce a product the way the catalog does (through
@@ -103,6 +108,37 @@ def api_client_factory(as_principal, principal_factory):
 @pytest.fixture
 def customer(api_client_factory):
     return api_client_factory()
+
+
+@pytest.fixture
+def operator_client(db, settings):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from commerce_core.identity.gateway_identity import META_KEY, sign_identity
+
+    # A local superuser that no auth user has claimed: the first request links it to
+    # the principal of the same name (commerce_core.operators.accounts), and in the
+    # auth service, where users are local, the principal's id is its own.
+    user = get_user_model().objects.create_superuser(username="root", email="root@example.com", password=None)
+    principal = Principal(id=user.pk, username=user.username, is_staff=True, is_superuser=True)
+
+    class OperatorClient(Client):
+        def request(self, **request):
+            request[META_KEY] = sign_identity(principal, secret=settings.GATEWAY_IDENTITY_SECRET)
+            return super().request(**request)
+
+    client = OperatorClient()
+    client.user, client.principal = user, principal
+    return client
+
+
+@pytest.fixture
+def admin_url(settings):
+    """admin_url("catalog/product/") -> "/admin/<this project>/catalog/product/"."""
+    from commerce_core.operators.admin_site import admin_path
+
+    return lambda path="": admin_path(settings.SERVICE_NAME) + path
 
 
 class RetryRequested(Exception):

@@ -1,12 +1,16 @@
 """The URLs every service has besides its API: admin, health and its OpenAPI document.
 
 Services serve their API under the same prefix the gateway routes on
-(`/api/catalog/...`), so the gateway forwards paths unchanged and each service's
-schema already names the public paths."""
+(`/api/catalog/...`), and their admin under the path the gateway forwards to it
+(`/admin/catalog/`), so the gateway forwards paths unchanged, each service's schema
+already names the public paths and every URL its admin generates is right."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
+
+from commerce_core.operators.admin_site import admin_path
 
 from .health import health
 
@@ -16,7 +20,7 @@ def service_urlpatterns(prefix: str, api_urls) -> list:
         path(f"api/{prefix}/schema/", SpectacularAPIView.as_view(), name="schema"),
         path(f"api/{prefix}/", include(api_urls)),
         path("health/", health, name="health"),
-        path("admin/", admin.site.urls),
+        path(admin_path(settings.SERVICE_NAME).lstrip("/"), admin.site.urls),
     ]
 
 
