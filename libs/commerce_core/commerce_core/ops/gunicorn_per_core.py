@@ -10,3 +10,13 @@ a process per core lets a burst of sign-ins use the whole machine.
 import os
 
 workers = int(os.environ.get("WEB_PROCESSES") or 0) or len(os.sched_getaffinity(0))
+
+
+def on_starting(server):
+    """Refuse an insecure production start in the master, before any worker is forked:
+    with several workers each refusing on its own, gunicorn's shutdown races and may
+    exit 1 instead of 3 (the status that says "refused to start")."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()  # the ops app's ready() refuses (exit 3) when the settings are unsafe
