@@ -37,14 +37,16 @@ INSTALLED_APPS = [
     "commerce_core.ops",
 ]
 
+# Sessions, the Django user and messages serve the admin's pages only; the JSON API
+# under /api/ skips them (commerce_core.web.middleware says why).
 MIDDLEWARE = [
     "commerce_core.web.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "commerce_core.web.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "commerce_core.web.middleware.AuthenticationMiddleware",
+    "commerce_core.web.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
