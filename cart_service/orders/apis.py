@@ -46,7 +46,7 @@ class OrderOutputSerializer(OutputSerializer):
     order_id = serializers.IntegerField(source="pk", help_text="The same as `id`, named as checkout names it.")
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     reason = serializers.CharField(help_text="Why the order failed or was cancelled; empty otherwise.")
-    items = OrderLineOutputSerializer(source="lines", many=True)
+    items = OrderLineOutputSerializer(source="line_list", many=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
