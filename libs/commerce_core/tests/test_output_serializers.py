@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.fields import Field
 
 from commerce_core.web.serializers import ModelOutputSerializer, OutputSerializer
 from tests.inputapp.factories import make_item
@@ -135,3 +136,43 @@ def test_serializers_built_side_by_side_in_threads_render_the_same():
         thread.join()
     assert errors == []
     assert all(result == PlainItemSerializer(item).data for result in results)
+
+
+def test_columns_are_read_without_drfs_generic_lookup(monkeypatch):
+    items = [make_item(name="Mug"), make_item(name="Pan")]
+    expected = PlainItemSerializer(items, many=True).data
+    looked_up = []
+    generic_lookup = Field.get_attribute
+
+    def counting_lookup(self, instance):
+        looked_up.append(self.field_name)
+        return generic_lookup(self, instance)
+
+    monkeypatch.setattr(Field, "get_attribute", counting_lookup)
+    assert item_output_serializer()(items, many=True).data == expected
+    assert looked_up == []  # `shelf` is a related field: DRF's own lookup of the key
+
+
+def test_other_sources_and_other_instances_go_drfs_way():
+    class Odd(OutputSerializer):
+        name = serializers.CharField()
+        shelf_name = serializers.CharField(source="shelf.name")
+        doubled = serializers.SerializerMethodField()
+
+        def get_doubled(self, item):
+            return item["count"] * 2 if isinstance(item, dict) else item.count * 2
+
+    class WithCallable(ModelOutputSerializer):
+        label = serializers.CharField(source="shelf.__str__")  # a method DRF calls
+
+        class Meta:
+            model = Item
+            fields = ["name", "label"]
+
+    item = make_item(name="Mug", count=3)
+    as_dict = {"name": "Cup", "shelf": {"name": "Attic"}, "count": 1}
+    assert Odd([item, as_dict], many=True).data == [
+        {"name": "Mug", "shelf_name": "Kitchen", "doubled": 6},
+        {"name": "Cup", "shelf_name": "Attic", "doubled": 2},
+    ]
+    assert WithCallable(item).data == {"name": "Mug", "label": str(item.shelf)}
