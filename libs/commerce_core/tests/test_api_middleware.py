@@ -1,6 +1,7 @@
 """The JSON API skips the session, user and message middleware that only the
 admin's pages need; the admin keeps all three, and its CSRF protection."""
 
+import asyncio
 import re
 
 import pytest
@@ -38,6 +39,20 @@ def test_a_page_request_gets_its_session_user_and_messages():
     assert hasattr(request, "session")
     assert request.user.is_anonymous
     assert hasattr(request, "_messages")
+
+
+def test_under_asgi_too_an_api_request_skips_them_and_a_page_request_gets_them():
+    seen = {}
+
+    async def view(request):
+        seen[request.path] = request
+        return HttpResponse("ok")
+
+    chain = SessionMiddleware(AuthenticationMiddleware(MessageMiddleware(view)))
+    for path in ("/api/bustest/items/", "/admin/"):
+        assert asyncio.run(chain(RequestFactory().get(path))).status_code == 200
+    assert not hasattr(seen["/api/bustest/items/"], "session")
+    assert hasattr(seen["/admin/"], "session") and hasattr(seen["/admin/"], "_messages")
 
 
 def test_the_admin_checks_accept_the_middleware():
