@@ -25,9 +25,13 @@ test: venv
 format: venv
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
-# The same platform in containers, from compose.yaml.
-up:
+# The same platform in containers, from compose.yaml, with production settings from .env.
+up: .env
 	docker compose up --build
+
+# Generated once: secrets, allowed hosts and an admin password for compose (never commit it).
+.env:
+	$(PYTHON) -m devtools.production_env > .env && echo "wrote .env (the admin password is in it)"
 
 # Stop and remove the containers (the volumes stay).
 down:

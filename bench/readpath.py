@@ -138,13 +138,11 @@ def _port(name: str) -> int:
     return _project(name).default_port + PORT_OFFSET
 
 
-def _identity_headers() -> dict[str, str]:
+def _identity_headers(secret: str) -> dict[str, str]:
     """The header the gateway would forward for USER_ID, valid for 30 s."""
     from commerce_core.identity.gateway_identity import HEADER, sign_identity
     from commerce_core.identity.principal import Principal
-    from commerce_core.settings.env import DEV_GATEWAY_SECRET, env
 
-    secret = env.str("GATEWAY_IDENTITY_SECRET", default=DEV_GATEWAY_SECRET)
     return {HEADER: sign_identity(Principal(id=USER_ID, username="reader"), secret=secret)}
 
 
@@ -158,7 +156,7 @@ def run(options: Options = Options()) -> Table:
         ws.start_redis()
         databases = ws.prepare_databases(names)
         note("migrating catalog, cart, payment and review databases")
-        ws.setup_projects([_project(n).directory for n in names])
+        ws.setup_projects(names)
         note(f"seeding {options.products} products, a cart, {ORDERS} orders, {ORDERS} payments, {PAGE_SIZE} reviews")
         product_id = _seed(ws, options)
 
@@ -174,11 +172,13 @@ def run(options: Options = Options()) -> Table:
             "reference-web",
             wsgi_argv("bench.reference.wsgi:application", python=PYTHON, host="127.0.0.1", port=REFERENCE_PORT),
             cwd=REPO_ROOT,
+            env=ws.env(DJANGO_SETTINGS_MODULE="bench.reference.settings"),
         )
+        secret = ws.env()["GATEWAY_IDENTITY_SECRET"]
         for name, child in children.items():
             port = REFERENCE_PORT if name == "reference" else _port(name)
             try:
-                wait_for_port(port, timeout=60, alive=child.alive, what=child.name)
+                wait_for_port(port, timeout=60, alive=lambda child=child: child.running, what=child.name)
             except BenchError as exc:
                 raise BenchError(f"{exc}\n{child.tail()}") from None
 
@@ -223,11 +223,11 @@ def run(options: Options = Options()) -> Table:
         owners = {"reference": "reference", "detail": "catalog", "list": "catalog", "search": "catalog"}
         owners |= {"cart": "cart", "orders": "cart", "payments": "payment", "reviews": "review"}
         for endpoint in endpoints.values():
-            _check(endpoint)
+            _check(endpoint, secret)
 
         note("warming up (2 s per endpoint)")
         for endpoint in endpoints.values():
-            _wrk(wrk, endpoint, duration=2, connections=options.connections)
+            _wrk(wrk, endpoint, duration=2, connections=options.connections, secret=secret)
 
         errors = 0
         order = list(endpoints)
@@ -236,7 +236,7 @@ def run(options: Options = Options()) -> Table:
             for key in order[shift:] + order[:shift]:
                 endpoint, child = endpoints[key], children[owners[key]]
                 before = child.cpu_seconds()
-                result = _wrk(wrk, endpoint, duration=options.duration, connections=options.connections)
+                result = _wrk(wrk, endpoint, duration=options.duration, connections=options.connections, secret=secret)
                 spent = child.cpu_seconds() - before
                 errors += result.errors
                 if result.requests:
@@ -248,7 +248,7 @@ def run(options: Options = Options()) -> Table:
                     + (f", {result.errors} errors" if result.errors else "")
                 )
         for child in children.values():
-            if not child.alive():
+            if not child.running:
                 raise BenchError(f"{child.name} died during the benchmark:\n{child.tail()}")
 
     return _table(options, endpoints, errors, databases)
@@ -274,14 +274,14 @@ def _seed(ws: Workspace, options: Options) -> int:
     return int(outputs["catalog"].rsplit("PRODUCT_ID=", 1)[1].split()[0])
 
 
-def _wrk(wrk: str, endpoint: Endpoint, *, duration: float, connections: int):
-    headers = _identity_headers() if endpoint.as_customer else None
+def _wrk(wrk: str, endpoint: Endpoint, *, duration: float, connections: int, secret: str):
+    headers = _identity_headers(secret) if endpoint.as_customer else None
     return run_wrk(wrk, endpoint.url, duration=duration, connections=connections, headers=headers)
 
 
-def _check(endpoint: Endpoint) -> None:
+def _check(endpoint: Endpoint, secret: str) -> None:
     """The endpoint answers 200 with the body it should, before anything is measured."""
-    request = urllib.request.Request(endpoint.url, headers=_identity_headers() if endpoint.as_customer else {})
+    request = urllib.request.Request(endpoint.url, headers=_identity_headers(secret) if endpoint.as_customer else {})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             status, body = response.status, json.loads(response.read())

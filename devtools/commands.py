@@ -33,14 +33,16 @@ def web_argv(project: Project, *, python: str, host: str, port: int) -> list[str
             "--ws-per-message-deflate",
             "false",
         ]
-    return wsgi_argv("config.wsgi:application", python=python, host=host, port=port)
+    return wsgi_argv("config.wsgi:application", python=python, host=host, port=port, cpu_bound=project.cpu_bound)
 
 
-def wsgi_argv(app: str, *, python: str, host: str, port: int) -> list[str]:
+def wsgi_argv(app: str, *, python: str, host: str, port: int, cpu_bound: bool = False) -> list[str]:
     """gunicorn serving the WSGI application `app` (`module:name`) as a service's web
     process is served; the read-path benchmark serves its reference this way too."""
     # Keep-alive well above the gateway's idle reuse (4 s), so a pooled connection is
     # never closed under a request; no control socket, since several run side by side.
+    # A CPU-bound service runs a process per core (commerce_core/ops/gunicorn_per_core.py).
+    processes = ["--config", "python:commerce_core.ops.gunicorn_per_core"] if cpu_bound else ["--workers", "1"]
     return [
         python,
         "-m",
@@ -50,8 +52,7 @@ def wsgi_argv(app: str, *, python: str, host: str, port: int) -> list[str]:
         f"{host}:{port}",
         "--worker-class",
         "gthread",
-        "--workers",
-        "1",
+        *processes,
         "--threads",
         str(WEB_THREADS),
         "--keep-alive",

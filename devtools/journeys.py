@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -16,8 +15,8 @@ from decimal import Decimal
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
-ADMIN_USERNAME = os.environ.get("ADMIN_USERNAME", "admin")
-ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD", "admin")
+#: The password of every customer `register_and_log_in` creates.
+CUSTOMER_PASSWORD = "correct-horse-battery-staple"
 _serial = itertools.count(1)
 
 
@@ -32,14 +31,25 @@ class Customer:
         return {"Authorization": f"Bearer {self.access}"}
 
 
-def http(platform) -> httpx.Client:
-    """A client of the gateway of `platform` (anything with a `base_url` or `gateway_url`)."""
-    return httpx.Client(base_url=getattr(platform, "base_url", None) or platform.gateway_url, timeout=10)
+class PlatformClient(httpx.Client):
+    """An HTTP client of a platform's gateway that knows the platform's operator account.
+
+    `platform`: the end-to-end tests' running platform, or a `devtools.launcher.Platform`."""
+
+    def __init__(self, platform, **options):
+        base_url = getattr(platform, "base_url", None) or platform.gateway_url
+        super().__init__(base_url=base_url, **{"timeout": 10, **options})
+        self.admin_credentials: tuple[str, str] = getattr(platform, "platform", platform).admin_credentials
+
+
+def http(platform, **options) -> PlatformClient:
+    """A client of the gateway of `platform` (see PlatformClient)."""
+    return PlatformClient(platform, **options)
 
 
 def register_and_log_in(client: httpx.Client) -> Customer:
     username = f"shopper{next(_serial)}_{uuid.uuid4().hex[:6]}"
-    password = "correct-horse-battery-staple"
+    password = CUSTOMER_PASSWORD
     created = client.post(
         "/api/auth/register/", json={"username": username, "email": f"{username}@example.com", "password": password}
     )
@@ -49,12 +59,14 @@ def register_and_log_in(client: httpx.Client) -> Customer:
     return Customer(id=created.json()["id"], username=username, access=tokens.json()["access"])
 
 
-def log_in_as_operator(client: httpx.Client) -> Customer:
-    tokens = client.post("/api/auth/token/", json={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD})
+def log_in_as_operator(client: PlatformClient) -> Customer:
+    """The staff superuser the platform was set up with (its generated password)."""
+    username, password = client.admin_credentials
+    tokens = client.post("/api/auth/token/", json={"username": username, "password": password})
     assert tokens.status_code == 200, tokens.text
     me = client.get("/api/auth/me/", headers={"Authorization": f"Bearer {tokens.json()['access']}"})
     assert me.status_code == 200 and me.json()["is_staff"], me.text
-    return Customer(id=me.json()["id"], username=ADMIN_USERNAME, access=tokens.json()["access"])
+    return Customer(id=me.json()["id"], username=username, access=tokens.json()["access"])
 
 
 def create_product(client: httpx.Client, operator: Customer, **fields) -> dict:

@@ -1,6 +1,9 @@
 """`python -m devtools.run` (what `make run` calls): the whole platform in the foreground.
 
-Prints the admin credentials and the URLs, sets every project up (migrations, event
+A development start: it sets `DEVELOPMENT_MODE=true` (unless the environment says
+otherwise), so the processes accept the development defaults (secrets, admin /
+admin, local host names) that production refuses, and says so. Prints the admin
+credentials and the URLs, sets every project up (migrations, event
 queues, admin user, demo data), starts a web process and an event worker per
 project, waits until the gateway's /health answers 200 and prints "ready". Ctrl-C,
 SIGTERM or SIGHUP stops every child it started; so does any child exiting on its
@@ -13,7 +16,7 @@ import signal
 import sys
 import time
 
-from .platform import Platform, PlatformError
+from .launcher import Platform, PlatformError
 
 
 class Stop(Exception):
@@ -38,13 +41,22 @@ def main(argv: list[str] | None = None) -> int:
 
     for signum in STOP_SIGNALS:
         signal.signal(signum, _stop_on_signal)
-    platform = Platform(projects=args.projects.split(",") if args.projects else None)
-    username = os.environ.get("ADMIN_USERNAME", "admin")
-    password = os.environ.get("ADMIN_PASSWORD", "admin")
+    development = os.environ.get("DEVELOPMENT_MODE", "true")
+    platform = Platform(
+        projects=args.projects.split(",") if args.projects else None, env={"DEVELOPMENT_MODE": development}
+    )
+    username, password = platform.admin_credentials
     gateway = platform.gateway_url
+    if development.lower() in ("true", "1", "yes", "on"):
+        print(
+            "development mode (DEVELOPMENT_MODE=true): development secrets and admin password are accepted; "
+            "never expose it (production settings: README, 'Security model')",
+            flush=True,
+        )
     print(f"admin user:  {username} / {password}  (ADMIN_USERNAME / ADMIN_PASSWORD)", flush=True)
     print(f"gateway:     {gateway}/   health {gateway}/health   API docs {gateway}/api/docs/", flush=True)
     print(f"websocket:   {platform.ws_url}", flush=True)
+    print(f"live page:   {gateway}/live/", flush=True)
     for project in platform.projects:
         if project.name != "gateway":
             print(f"{project.name + ':':<12} {platform.service_url(project.name)}/admin/", flush=True)

@@ -197,11 +197,19 @@ async def _asgi_request(
     body: bytes | list[bytes] = b"",
     client=("203.0.113.7", 51000),
     scheme="http",
+    body_complete: bool = True,
 ) -> AsgiResponse:
-    """Send one request through an ASGI app as uvicorn would; `body` as a list is sent in pieces."""
+    """Send one request through an ASGI app as uvicorn would; `body` as a list is sent in pieces.
+
+    A `Host` header is added unless `headers` has one (HTTP/1.1 clients always send it).
+    With `body_complete=False` the last piece says more is coming, which never does."""
+    headers = list(headers)
+    if not any(str(name).lower() in ("host", "b'host'") for name, _ in headers):
+        headers.append(("host", "testserver"))
     chunks = body if isinstance(body, list) else [body]
     messages = [
-        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1} for i, chunk in enumerate(chunks)
+        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1 or not body_complete}
+        for i, chunk in enumerate(chunks)
     ]
     scope = {
         "type": "http",

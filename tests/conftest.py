@@ -14,6 +14,11 @@ Where it runs, so that it never touches what `make run` uses:
   db 15); otherwise a private embedded redis-server on a free port;
 - the event broker: that Redis, or `BROKER_URL` when it names RabbitMQ, whose
   event queues (`<service>.events`) the tests then own and delete at the start.
+
+How it runs: as in production, never in development mode. Secrets and the admin
+password are generated for the session (devtools/production_env.py); tests read the
+admin's from the running platform (`platform.platform.admin_credentials`, which
+`journeys.log_in_as_operator` uses), never from a default.
 """
 
 from __future__ import annotations
@@ -26,11 +31,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from commerce_core.settings.topology import PROJECTS
 from devtools import databases
 from devtools.brokers import empty_event_queues
-from devtools.platform import Platform, PlatformError
-from devtools.redis_server import EmbeddedRedis
+from devtools.launcher import PRIVATE_REDIS, Platform, PlatformError
+from devtools.production_env import generated_production_env
 
 PORT_OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "10000"))
 DATABASE_PREFIX = "e2e_"
@@ -53,56 +57,39 @@ class RunningPlatform:
         return self.base_url + path
 
 
-def e2e_database_env(state_dir: Path) -> dict[str, str]:
-    """`<SERVICE>_DATABASE_URL` for every PostgreSQL database, renamed `e2e_<name>`."""
-    env = {}
-    for project in PROJECTS:
-        url = databases.database_url(project.name, os.environ, state_dir)
-        if databases.is_postgres(url):
-            env[f"{project.name.upper()}_DATABASE_URL"] = databases.flavoured(url, DATABASE_PREFIX)
-    return env
-
-
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory) -> RunningPlatform:
     state_dir = tmp_path_factory.mktemp("platform")
     log_path = state_dir / "platform.log"
     _log_files.append(log_path)
 
-    embedded = None
     redis_url = os.environ.get("REDIS_URL")
     if redis_url:
         client = redis.Redis.from_url(redis_url)
         client.flushdb()  # the tests own this database (see the module docstring)
         client.close()
-    else:
-        embedded = EmbeddedRedis()
-        redis_url = embedded.start()
-
-    broker_url = os.environ.get("BROKER_URL") or redis_url
-    if not broker_url.startswith("redis"):
+    broker_url = os.environ.get("BROKER_URL", "")
+    if broker_url and not broker_url.startswith("redis"):
         empty_event_queues(broker_url)
 
     with open(log_path, "w", buffering=1) as log:
         running = Platform(
             port_offset=PORT_OFFSET,
             state_dir=state_dir,
-            redis_url=redis_url,
-            env=e2e_database_env(state_dir),
+            redis_url=redis_url or PRIVATE_REDIS,
+            env={**databases.prefixed_database_env(DATABASE_PREFIX, state_dir), **generated_production_env()},
             fresh_databases=True,
             output=log,
         )
         atexit.register(running.stop)  # should the session end without its teardown
-        try:
-            with running:
-                try:
-                    running.up(timeout=HEALTH_TIMEOUT_SECONDS)
-                except PlatformError as exc:
-                    pytest.fail(f"the platform did not start (output in {log_path}):\n{exc}", pytrace=False)
-                yield RunningPlatform(running.gateway_url, running.ws_url, redis_url, broker_url, running)
-        finally:
-            if embedded is not None:
-                embedded.stop()
+        with running:
+            try:
+                running.up(timeout=HEALTH_TIMEOUT_SECONDS)
+            except PlatformError as exc:
+                pytest.fail(f"the platform did not start (output in {log_path}):\n{exc}", pytrace=False)
+            yield RunningPlatform(
+                running.gateway_url, running.ws_url, running.redis_url, broker_url or running.redis_url, running
+            )
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -134,3 +121,24 @@ def healthy_afterwards(platform):
     report), so that the next test starts from a running platform."""
     yield
     platform.platform.wait_healthy(timeout=HEALTH_TIMEOUT_SECONDS)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's package) driven by Playwright, for the modules that
+    test pages. Installed first when missing (`devtools/browser.py`); when it cannot
+    be, the test fails saying why instead of being skipped."""
+    from playwright.sync_api import sync_playwright
+
+    from devtools.browser import LAUNCH_ARGS, BrowserUnavailable, ensure_chromium
+
+    try:
+        executable = ensure_chromium()
+    except BrowserUnavailable as exc:
+        pytest.fail(f"the browser tests need Chromium: {exc}", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(executable), args=LAUNCH_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -1,5 +1,9 @@
 """The gateway as the one public entry point: identity, request ids, errors, docs."""
 
+import math
+import random
+import time
+
 import httpx
 
 from devtools.journeys import EventSocket, http, register_and_log_in
@@ -109,3 +113,30 @@ def test_a_socket_with_a_bad_token_is_closed_with_4401_and_bad_frames_get_error_
             assert closed.rcvd.code == 4401
         else:
             raise AssertionError("the socket stayed open after a bad token")
+
+
+#: The defaults of GATEWAY_SIGN_UP_LIMIT_BURST and _RATE (gateway_project/config/settings.py).
+SIGN_UP_BURST, SIGN_UP_RATE = 500, 1.0
+
+
+def test_sign_ups_past_the_limit_of_one_client_address_get_429_and_none_before(platform):
+    # The test connects from 127.0.0.1, which uvicorn trusts as a local proxy: the
+    # client address the gateway limits is the one named in X-Forwarded-For.
+    address = {"X-Forwarded-For": f"198.51.100.{random.randint(1, 254)}"}
+    statuses = []
+    started = time.monotonic()
+    with http(platform) as client:
+        while 429 not in statuses and len(statuses) < 2 * SIGN_UP_BURST:
+            statuses.append(client.post("/api/auth/register/", json={}, headers=address).status_code)
+        refused = client.post("/api/auth/register/", json={}, headers=address)
+        elsewhere = client.post("/api/auth/register/", json={})
+    # What the sustained rate gave back while the test ran.
+    given_back = math.ceil((time.monotonic() - started) * SIGN_UP_RATE)
+
+    first_refusal = statuses.index(429)
+    assert SIGN_UP_BURST <= first_refusal <= SIGN_UP_BURST + given_back
+    assert set(statuses[:first_refusal]) == {400}  # each reached the auth service, which found the input invalid
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert elsewhere.status_code == 400

@@ -1,6 +1,7 @@
 """`make load`'s Locust scenario, run for a few seconds against the real platform."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def test_a_short_load_run_counts_paid_orders_pushes_and_no_errors(platform, tmp_path):
     summary_path = tmp_path / "summary.json"
+    # The operator's account the scenario logs in with: the platform's, never a default.
+    username, password = platform.platform.admin_credentials
     run = subprocess.run(
         [
             sys.executable,
@@ -37,6 +40,7 @@ def test_a_short_load_run_counts_paid_orders_pushes_and_no_errors(platform, tmp_
             str(summary_path),
         ],
         cwd=REPO_ROOT,
+        env={**os.environ, "ADMIN_USERNAME": username, "ADMIN_PASSWORD": password},
         capture_output=True,
         text=True,
         timeout=100,

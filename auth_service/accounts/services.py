@@ -65,7 +65,6 @@ def _save(user: User) -> None:
         raise
 
 
-@transaction.atomic
 def user_register(*, username: str, email: str, password: str) -> User:
     user = User(username=username, email=email)
     errors = _validation_errors(user)
@@ -77,9 +76,13 @@ def user_register(*, username: str, email: str, password: str) -> User:
         errors["password"] = exc.messages
     if errors:
         raise invalid(errors)
+    # Hashing is most of a sign-up's time: done before the transaction, so that no
+    # database lock (SQLite's is the whole database) is held meanwhile. The checks
+    # above are read again by the unique indexes when the row is inserted (_save).
     user.set_password(password)
-    _save(user)
-    publish(UserRegistered(user_id=user.id, username=user.username, email=user.email))
+    with transaction.atomic():
+        _save(user)
+        publish(UserRegistered(user_id=user.id, username=user.username, email=user.email))
     return user
 
 

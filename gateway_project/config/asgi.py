@@ -15,12 +15,13 @@ django_application = get_asgi_application()  # sets Django up before the imports
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
-from edge.request_id import RequestIdMiddleware  # noqa: E402
 from proxy.app import GatewayHTTP, Proxy  # noqa: E402
 from proxy.app import lifespan as proxy_lifespan  # noqa: E402
 from push.hub import close_hub  # noqa: E402
 from push.routing import websocket_urlpatterns  # noqa: E402
 from push.socketio_server import SocketIOFrontEnd  # noqa: E402
+
+from commerce_core.web.request_id import RequestIdASGIMiddleware  # noqa: E402
 
 
 async def lifespan(scope, receive, send) -> None:
@@ -37,11 +38,12 @@ async def lifespan(scope, receive, send) -> None:
 
 channels_application = ProtocolTypeRouter(
     {
-        # Service prefixes go to the lean proxy; the rest (health, schema, docs, admin,
-        # 404s and the /static/ files behind the docs, served even without DEBUG) to Django.
+        # Service prefixes go to the lean proxy; the rest (health, schema, docs, admin, the
+        # live page, 404s and the /static/ files behind the docs and the live page, served
+        # even without DEBUG) to Django.
         "http": GatewayHTTP(
             proxy=Proxy.from_settings(),
-            fallback=RequestIdMiddleware(ASGIStaticFilesHandler(django_application)),
+            fallback=RequestIdASGIMiddleware(ASGIStaticFilesHandler(django_application)),
         ),
         # Sockets authenticate with a token inside the protocol, never with cookies, so
         # a page from another origin gains nothing by opening one: no origin check needed.

@@ -23,12 +23,20 @@ SERVICE_NAME = "gateway"
 BASE_DIR = Path(__file__).resolve().parent.parent
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
-INSTALLED_APPS = [*INSTALLED_APPS, "channels", "drf_spectacular_sidecar", "edge", "push"]
-# Request ids are handled by the ASGI layer for every response, proxied or not
-# (edge/request_id.py). Without the shared middleware, which is sync-only, every
-# remaining middleware is async-capable and /health and /api/schema/ run on the
-# event loop with no thread hop.
-MIDDLEWARE = [m for m in MIDDLEWARE if m != "commerce_core.web.request_id.RequestIdMiddleware"]
+INSTALLED_APPS = [*INSTALLED_APPS, "channels", "drf_spectacular_sidecar", "edge", "push", "live"]
+# Request ids are handled at the ASGI layer for every response, proxied or not
+# (RequestIdASGIMiddleware, in config/asgi.py), so the per-view one is left out.
+# Load shedding is for services whose threads a queue can wait on; the gateway's own
+# views run on the event loop.
+MIDDLEWARE = [
+    m
+    for m in MIDDLEWARE
+    if m
+    not in (
+        "commerce_core.web.request_id.RequestIdMiddleware",
+        "commerce_core.web.load_shedding.LoadSheddingMiddleware",
+    )
+]
 DATABASES = build_databases(SERVICE_NAME)
 
 # --- the edge -----------------------------------------------------------------------
@@ -44,11 +52,37 @@ GATEWAY = {
     # Same limit the services apply to themselves, so the gateway never forwards
     # a body a service would refuse anyway.
     "MAX_BODY_BYTES": DATA_UPLOAD_MAX_MEMORY_SIZE,
+    # Seconds a client has to send its whole request body. The body is read before
+    # a service is contacted, so a slow client holds no service thread meanwhile;
+    # past this it gets 408 and its connection is closed.
+    "CLIENT_BODY_TIMEOUT": env.float("GATEWAY_CLIENT_BODY_TIMEOUT", default=10.0),
     # A pooled connection idle longer than this is not reused: uvicorn closes idle
     # keep-alive connections after 5 s, and reusing one at that instant loses a
     # non-idempotent request that cannot be retried.
     "UPSTREAM_IDLE_REUSE_SECONDS": env.float("GATEWAY_UPSTREAM_IDLE_REUSE", default=4.0),
     "UPSTREAM_MAX_IDLE_CONNECTIONS": env.int("GATEWAY_UPSTREAM_MAX_IDLE", default=256),
+    # Rate limits, kept in Redis (proxy/rate_limits.py): (sustained requests per
+    # second, burst) for every proxied request per user (else per client address),
+    # and for sign-ins and sign-ups per client address, where passwords and
+    # usernames are guessed. The defaults leave room for the platform's own tests,
+    # benchmarks and load runs from one address (the request limit is a flood guard
+    # above what one gateway process serves); tighten them to your traffic.
+    "RATE_LIMITS": {
+        "ENABLED": env.bool("GATEWAY_RATE_LIMITS", default=True),
+        "REQUESTS": (
+            env.float("GATEWAY_RATE_LIMIT_RATE", default=1000.0),
+            env.int("GATEWAY_RATE_LIMIT_BURST", default=10000),
+        ),
+        "SIGN_INS": (
+            env.float("GATEWAY_SIGN_IN_LIMIT_RATE", default=1.0),
+            env.int("GATEWAY_SIGN_IN_LIMIT_BURST", default=500),
+        ),
+        "SIGN_UPS": (
+            env.float("GATEWAY_SIGN_UP_LIMIT_RATE", default=1.0),
+            env.int("GATEWAY_SIGN_UP_LIMIT_BURST", default=500),
+        ),
+        "KEY_PREFIX": "ratelimit:",
+    },
     # How long a verified access token's signed identity is reused (always less
     # than the 30 s the signed header stays valid, never past the token's expiry).
     "IDENTITY_CACHE_SECONDS": 10.0,

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from edge import views
 
 from commerce_core.web.urls import handler400, handler404, handler500  # noqa: F401
@@ -12,4 +12,5 @@ urlpatterns = [
     path("api/schema/", views.schema, name="schema"),
     path("api/docs/", views.docs, name="docs"),
     path("admin/", admin.site.urls),
+    path("live/", include("live.urls")),
 ]

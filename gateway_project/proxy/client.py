@@ -20,7 +20,7 @@ async def get(url: str, *, timeout: float) -> tuple[int, bytes]:
         f"user-agent: commerce-gateway\r\n\r\n"
     ).encode("ascii")
     pool = pool_for(origin)
-    conn = await exchange(pool, head=head, body=None, method="GET", timeout=timeout)
+    conn = await exchange(pool, request=head, method="GET", timeout=timeout)
     # The deadline armed by `exchange` still runs: it bounds the whole body too.
     try:
         chunks = []

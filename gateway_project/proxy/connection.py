@@ -55,11 +55,8 @@ class UpstreamConnection(asyncio.Protocol):
         "_timer",
         "_informational",
         "_delimited",
-        "_write_paused",
-        "_drain_waiter",
         "_read_paused",
         "active",
-        "reuse_forbidden",
     )
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
@@ -74,8 +71,6 @@ class UpstreamConnection(asyncio.Protocol):
         self.active = False
         self._waiter: asyncio.Future | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._write_paused = False
-        self._drain_waiter: asyncio.Future | None = None
         self._read_paused = False
         self._reset()
 
@@ -87,8 +82,6 @@ class UpstreamConnection(asyncio.Protocol):
         self.head_complete = False
         self.message_complete = False
         self.keep_alive = False
-        #: Set when the request went out incomplete: the upstream may still expect the rest.
-        self.reuse_forbidden = False
         #: Whether any byte of the current response arrived (a retry is safe only if not).
         self.received = False
         self.error: BaseException | None = None
@@ -136,12 +129,6 @@ class UpstreamConnection(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         self.transport.write(data)
 
-    async def drain(self) -> None:
-        """Until the kernel has room for more of the request body."""
-        if self._write_paused and not self.closed:
-            self._drain_waiter = self.loop.create_future()
-            await self._drain_waiter
-
     def close(self) -> None:
         self.disarm()
         if not self.closed:
@@ -185,18 +172,6 @@ class UpstreamConnection(asyncio.Protocol):
         self.disarm()
         if not self.message_complete:
             self._fail(exc if isinstance(exc, ConnectionError) else UpstreamClosed("upstream closed the connection"))
-        waiter = self._drain_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def pause_writing(self) -> None:
-        self._write_paused = True
-
-    def resume_writing(self) -> None:
-        self._write_paused = False
-        waiter = self._drain_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
 
     # --- httptools callbacks -------------------------------------------------------------
     def on_header(self, name: bytes, value: bytes) -> None:

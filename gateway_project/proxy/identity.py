@@ -7,16 +7,20 @@ token for a few seconds: never past the token's own expiry, and always well
 inside the 30 s for which the signed header stays valid at the service.
 """
 
-import base64
-import json
 import time
+from typing import NamedTuple
 
-from commerce_core.identity.access_tokens import InvalidToken, principal_from_access_token
+from commerce_core.identity.access_tokens import InvalidToken, verify_access_token
 from commerce_core.identity.gateway_identity import sign_identity
 
-__all__ = ["EdgeIdentity", "InvalidToken"]
+__all__ = ["EdgeIdentity", "InvalidToken", "SignedIdentity"]
 
 _BEARER = b"bearer "
+
+
+class SignedIdentity(NamedTuple):
+    header: bytes  # the X-Gateway-Identity value
+    user_id: int
 
 
 class EdgeIdentity:
@@ -25,9 +29,9 @@ class EdgeIdentity:
         self._identity_secret = identity_secret
         self._cache_seconds = cache_seconds
         self._max_cached = max_cached
-        self._cache: dict[bytes, tuple[bytes, float]] = {}
+        self._cache: dict[bytes, tuple[SignedIdentity, float]] = {}
 
-    def signed_identity(self, authorization: bytes) -> bytes | None:
+    def signed_identity(self, authorization: bytes) -> SignedIdentity | None:
         """The `X-Gateway-Identity` value for an `Authorization` header value.
 
         None for other schemes than Bearer (the request goes on anonymously: the
@@ -42,15 +46,10 @@ class EdgeIdentity:
         token = authorization[7:].strip().decode("latin-1")
         if not token:
             raise InvalidToken("empty bearer token")
-        principal = principal_from_access_token(token, secret=self._jwt_secret)
-        signed = sign_identity(principal, secret=self._identity_secret, now=now).encode("ascii")
+        verified = verify_access_token(token, secret=self._jwt_secret)
+        header = sign_identity(verified.principal, secret=self._identity_secret, now=now).encode("ascii")
+        signed = SignedIdentity(header, verified.principal.id)
         if len(self._cache) >= self._max_cached:
             self._cache.clear()
-        self._cache[authorization] = (signed, min(now + self._cache_seconds, _expiry(token)))
+        self._cache[authorization] = (signed, min(now + self._cache_seconds, verified.expires_at))
         return signed
-
-
-def _expiry(token: str) -> float:
-    """The `exp` claim of a token whose signature was just verified."""
-    payload = token.split(".")[1]
-    return float(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"])

@@ -74,13 +74,7 @@ class ConnectionPool:
         """Return a connection after a complete exchange; anything doubtful is closed instead."""
         conn.disarm()
         conn.active = False
-        if (
-            conn.closed
-            or not conn.keep_alive
-            or conn.reuse_forbidden
-            or not conn.message_complete
-            or len(self._idle) >= self._max_idle
-        ):
+        if conn.closed or not conn.keep_alive or not conn.message_complete or len(self._idle) >= self._max_idle:
             conn.close()
             return
         conn.idle_since = self._loop.time()

@@ -15,10 +15,17 @@ async def _not_proxied(scope, receive, send):
 def make_gateway(settings):
     """The gateway's HTTP app with /api/catalog/ routed to `upstream_url`."""
 
-    def make(upstream_url: str, *, timeout: float = 5.0, max_body_bytes: int = 1024) -> GatewayHTTP:
+    def make(
+        upstream_url: str, *, timeout: float = 5.0, max_body_bytes: int = 1024, client_body_timeout: float = 5.0
+    ) -> GatewayHTTP:
         route = Route(service="catalog", prefix="/api/catalog/", origin=Origin.from_url(upstream_url), timeout=timeout)
         identity = EdgeIdentity(jwt_secret=settings.JWT_SECRET, identity_secret=settings.GATEWAY_IDENTITY_SECRET)
-        proxy = Proxy(RouteTable([route]), identity=identity, max_body_bytes=max_body_bytes)
+        proxy = Proxy(
+            RouteTable([route]),
+            identity=identity,
+            max_body_bytes=max_body_bytes,
+            client_body_timeout=client_body_timeout,
+        )
         return GatewayHTTP(proxy=proxy, fallback=_not_proxied)
 
     return make

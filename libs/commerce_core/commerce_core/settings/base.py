@@ -5,20 +5,43 @@ Grouped by concern. Values that differ per deployment come from `env`.
 
 import socket
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from commerce_core.web.converters import PATH_CONVERTER_SCHEMAS
 
-from .env import DEV_GATEWAY_SECRET, DEV_JWT_SECRET, DEV_SECRET_KEY, database_url, env, redis_url
+from .env import DEV_ADMIN_PASSWORD, DEV_GATEWAY_SECRET, DEV_JWT_SECRET, DEV_SECRET_KEY, database_url, env, redis_url
+from .topology import PROJECTS
 
 # --- core -------------------------------------------------------------------------
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEV_SECRET_KEY)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["*"])
+#: Accept the development defaults (secrets, admin password, local hosts) with DEBUG
+#: off; `make run` sets it. Without it (or DEBUG), a process refuses to start on
+#: them (settings/production.py).
+DEVELOPMENT_MODE = env.bool("DEVELOPMENT_MODE", default=False)
+#: The public host names, as the operator gave them (checked by settings/production.py).
+CONFIGURED_ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+# Plus every project's own internal address (the gateway's health checks and schema
+# fetches name the service they call, e.g. `auth-web` under compose), and in
+# development the local names.
+ALLOWED_HOSTS = list(
+    dict.fromkeys(
+        [
+            *CONFIGURED_ALLOWED_HOSTS,
+            *(urlsplit(project.url).hostname for project in PROJECTS),
+            *(["localhost", "127.0.0.1", "[::1]"] if DEVELOPMENT_MODE or DEBUG else []),
+        ]
+    )
+)
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 STATIC_URL = "static/"
+#: A request that waited longer than this for a thread (since the gateway sent it)
+#: is answered 503 without being started: keep it well under GATEWAY_UPSTREAM_TIMEOUT
+#: (web/load_shedding.py).
+REQUEST_QUEUE_BUDGET_SECONDS = env.float("REQUEST_QUEUE_BUDGET", default=3.0)
 # The gateway caps bodies too; this is the service's own line of defence.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1024 * 1024)
 
@@ -41,6 +64,7 @@ INSTALLED_APPS = [
 # under /api/ skips them (commerce_core.web.middleware says why).
 MIDDLEWARE = [
     "commerce_core.web.request_id.RequestIdMiddleware",
+    "commerce_core.web.load_shedding.LoadSheddingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "commerce_core.web.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -128,6 +152,19 @@ REFRESH_TOKEN_LIFETIME = timedelta(days=env.int("REFRESH_TOKEN_DAYS", default=7)
 #: Key the gateway signs forwarded identities with; only the gateway and services know it.
 GATEWAY_IDENTITY_SECRET = env.str("GATEWAY_IDENTITY_SECRET", default=DEV_GATEWAY_SECRET)
 GATEWAY_IDENTITY_MAX_AGE_SECONDS = 30
+#: Argon2id first; PBKDF2 hashes of before are upgraded at the next login (identity/passwords.py).
+PASSWORD_HASHERS = [
+    "commerce_core.identity.passwords.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+#: The staff superuser `manage.py ensure_admin` creates once in every project.
+ADMIN_USERNAME = env.str("ADMIN_USERNAME", default="admin")
+ADMIN_PASSWORD = env.str("ADMIN_PASSWORD", default=DEV_ADMIN_PASSWORD)
+ADMIN_EMAIL = env.str("ADMIN_EMAIL", default=f"{ADMIN_USERNAME}@example.com")
 
 # --- event bus --------------------------------------------------------------------
 REDIS_URL = redis_url()

@@ -16,6 +16,9 @@ class Project:
     #: the services are synchronous DRF apps, served by threads over WSGI, which spares
     #: every request the thread hops of Django's ASGI handler.
     interface: str = "wsgi"
+    #: Its requests are mostly CPU (auth: password hashing): its web server runs one
+    #: process per core instead of one (devtools/commands.py).
+    cpu_bound: bool = False
 
     @property
     def port(self) -> int:
@@ -29,7 +32,7 @@ class Project:
 
 GATEWAY = Project("gateway", "gateway_project", 8000, "", interface="asgi")
 SERVICES = (
-    Project("auth", "auth_service", 8001, "/api/auth/"),
+    Project("auth", "auth_service", 8001, "/api/auth/", cpu_bound=True),
     Project("catalog", "catalog_service", 8002, "/api/catalog/"),
     Project("cart", "cart_service", 8003, "/api/cart/"),
     Project("payment", "payment_service", 8004, "/api/payments/"),

@@ -15,13 +15,25 @@ Fixtures:
 - `unbounded_inputs`: every input of the project without a bound, one line each: the
   inputs of its OpenAPI document (`openapi_audit`) and the URLs taking `<int:...>`
   (system check commerce_core.E001). Every project's tests assert it is empty.
+
+Tests run with production settings, not development ones: before Django is set up,
+the plugin gives the process secrets, an admin password and allowed hosts of its
+own (generated, unless the environment has them), so that no test depends on a
+development default and the process passes the production checks
+(commerce_core.settings.production). Child processes a test starts inherit them.
 """
 
 import itertools
+import os
+import secrets
 
 import pytest
 
 from commerce_core.identity.principal import Principal
+
+for _variable in ("DJANGO_SECRET_KEY", "JWT_SECRET", "GATEWAY_IDENTITY_SECRET", "ADMIN_PASSWORD"):
+    os.environ.setdefault(_variable, secrets.token_urlsafe(32))
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
 _ids = itertools.count(10_000)
 

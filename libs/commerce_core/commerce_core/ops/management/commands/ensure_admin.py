@@ -1,20 +1,19 @@
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from commerce_core.settings.env import env
-
 
 class Command(BaseCommand):
-    help = "Create or update the staff superuser from ADMIN_USERNAME / ADMIN_PASSWORD (defaults admin/admin)."
+    help = (
+        "Create the staff superuser from ADMIN_USERNAME / ADMIN_PASSWORD if there is no user of that name. "
+        "An existing user is left exactly as it is: a password changed since is never reset."
+    )
 
     def handle(self, *args, **options):
-        username = env.str("ADMIN_USERNAME", default="admin")
-        password = env.str("ADMIN_PASSWORD", default="admin")
-        user, created = get_user_model().objects.get_or_create(
-            username=username, defaults={"email": env.str("ADMIN_EMAIL", default=f"{username}@example.com")}
-        )
-        user.is_staff = user.is_superuser = user.is_active = True
-        if created or not user.check_password(password):
-            user.set_password(password)
-        user.save()
-        self.stdout.write(f"{'created' if created else 'kept'} admin user {username!r}")
+        username = settings.ADMIN_USERNAME
+        users = get_user_model().objects
+        if users.filter(username__iexact=username).exists():
+            self.stdout.write(f"kept admin user {username!r} as it is")
+            return
+        users.create_superuser(username=username, email=settings.ADMIN_EMAIL, password=settings.ADMIN_PASSWORD)
+        self.stdout.write(f"created admin user {username!r}")
