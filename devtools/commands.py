@@ -7,7 +7,7 @@ from commerce_core.settings.topology import Project
 #: CPU work under the GIL but for short waits (SQLite, the broker after a commit),
 #: and each wait hands the GIL to another thread. With four threads busy, a page of
 #: 20 products made about 620 GIL hand-offs (futex calls) against 95 with two, and
-#: cost measurably more CPU (catalog list, cart, orders: 10-25% in paired runs).
+#: cost measurably more CPU (catalog list, cart, orders: 10-20% in paired runs).
 #: The second thread keeps the process answering while one request waits on a lock.
 WEB_THREADS = 2
 
