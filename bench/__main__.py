@@ -43,13 +43,26 @@ def _push(args):
     return push.run(push.Options(events=args.push_events))
 
 
+def _readpath(args):
+    from . import readpath
+
+    return readpath.run(readpath.Options(duration=args.duration, rounds=args.rounds, products=args.read_products))
+
+
 def _load(args):
     from . import load
 
     return load.run(load.Options(seconds=args.load_seconds, open_seconds=args.load_open_seconds))
 
 
-BENCHMARKS = {"gateway": _gateway, "bus": _bus, "checkout": _checkout, "push": _push, "load": _load}
+BENCHMARKS = {
+    "gateway": _gateway,
+    "readpath": _readpath,
+    "bus": _bus,
+    "checkout": _checkout,
+    "push": _push,
+    "load": _load,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     gateway.add_argument("--rounds", type=int, default=3, help="wrk runs per target (default 3)")
     gateway.add_argument(
         "--latency-seconds", type=float, default=24.0, help="seconds of the open-loop latency run (default 24)"
+    )
+    readpath = parser.add_argument_group("readpath (also --duration and --rounds)")
+    readpath.add_argument(
+        "--read-products", type=int, default=100, help="products in the catalog it lists (default 100)"
     )
     bus = parser.add_argument_group("bus")
     bus.add_argument("--rate", type=float, default=200.0, help="events/s of the latency run (default 200)")

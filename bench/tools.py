@@ -48,8 +48,13 @@ class WrkResult:
     errors: int  # non-2xx/3xx responses plus socket errors
 
 
-def run_wrk(wrk: str, url: str, *, duration: float, connections: int = 32, threads: int = 1) -> WrkResult:
-    argv = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "5s", url]
+def run_wrk(
+    wrk: str, url: str, *, duration: float, connections: int = 32, threads: int = 1, headers: dict | None = None
+) -> WrkResult:
+    argv = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "5s"]
+    for name, value in (headers or {}).items():
+        argv += ["-H", f"{name}: {value}"]
+    argv.append(url)
     done = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60, start_new_session=True)
     out = done.stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)

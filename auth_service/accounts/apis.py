@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce_core.web.openapi import error_response
+from commerce_core.web.serializers import OutputSerializer
 
 from . import selectors, services, tokens
 
@@ -25,18 +26,18 @@ class RegisterInputSerializer(serializers.Serializer):
     )
 
 
-class RegisterOutputSerializer(serializers.Serializer):
+class RegisterOutputSerializer(OutputSerializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     email = serializers.EmailField()
 
 
-class TokenPairOutputSerializer(serializers.Serializer):
+class TokenPairOutputSerializer(OutputSerializer):
     access = serializers.CharField(help_text="Access JWT, sent as `Authorization: Bearer <access>`.")
     refresh = serializers.CharField(help_text="Refresh JWT, exchanged at /api/auth/token/refresh/.")
 
 
-class AccessTokenOutputSerializer(serializers.Serializer):
+class AccessTokenOutputSerializer(OutputSerializer):
     access = serializers.CharField(help_text="A new access JWT with the user's current claims.")
 
 

@@ -9,18 +9,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce_core.web.fields import ColumnIntegerField, IdField
+from commerce_core.web.serializers import OutputSerializer
 
 from . import selectors, services
 from .models import CartItem
 
 
-class CartLineOutputSerializer(serializers.Serializer):
+class CartLineOutputSerializer(OutputSerializer):
     product_id = serializers.IntegerField()
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 
-class CartOutputSerializer(serializers.Serializer):
+class CartOutputSerializer(OutputSerializer):
     items = CartLineOutputSerializer(many=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
 

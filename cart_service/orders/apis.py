@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commerce_core.web.errors import ApplicationError
+from commerce_core.web.serializers import OutputSerializer
 
 from . import selectors, services
 from .models import OrderStatus
@@ -29,23 +30,23 @@ class CheckoutInputSerializer(serializers.Serializer):
     payment_token = StrictCharField(max_length=255, help_text="The card token, e.g. `tok_visa`.")
 
 
-class CheckoutOutputSerializer(serializers.Serializer):
+class CheckoutOutputSerializer(OutputSerializer):
     order_id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=OrderStatus.choices)
 
 
-class OrderLineOutputSerializer(serializers.Serializer):
+class OrderLineOutputSerializer(OutputSerializer):
     product_id = serializers.IntegerField()
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 
-class OrderOutputSerializer(serializers.Serializer):
+class OrderOutputSerializer(OutputSerializer):
     id = serializers.IntegerField()
     order_id = serializers.IntegerField(source="pk", help_text="The same as `id`, named as checkout names it.")
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     reason = serializers.CharField(help_text="Why the order failed or was cancelled; empty otherwise.")
-    items = OrderLineOutputSerializer(source="lines", many=True)
+    items = OrderLineOutputSerializer(source="line_list", many=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

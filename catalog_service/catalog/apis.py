@@ -9,6 +9,7 @@ from commerce_core.identity.permissions import IsStaffOrReadOnly
 from commerce_core.web.fields import TEXT_MAX_LENGTH, ColumnIntegerField, RelatedIdField
 from commerce_core.web.filters import DjangoFilterBackend, OrderingFilter, SearchFilter
 from commerce_core.web.openapi import error_response
+from commerce_core.web.serializers import ModelOutputSerializer
 
 from . import selectors, services
 from .filters import ProductFilter
@@ -17,7 +18,7 @@ from .models import Category, Product
 # --- products -----------------------------------------------------------------------------
 
 
-class ProductOutputSerializer(serializers.ModelSerializer):
+class ProductOutputSerializer(ModelOutputSerializer):
     class Meta:
         model = Product
         fields = [
@@ -123,7 +124,7 @@ class ProductDetailApi(generics.GenericAPIView):
 # --- categories ---------------------------------------------------------------------------
 
 
-class CategoryOutputSerializer(serializers.ModelSerializer):
+class CategoryOutputSerializer(ModelOutputSerializer):
     class Meta:
         model = Category
         fields = ["id", "name", "slug", "description", "created_at", "updated_at"]

@@ -1,15 +1,17 @@
 """Thin HTTP layer: read-only views of the caller's own payments."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import generics, serializers
+from rest_framework import generics
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+
+from commerce_core.web.serializers import ModelOutputSerializer
 
 from . import selectors
 from .models import Payment
 
 
-class PaymentOutputSerializer(serializers.ModelSerializer):
+class PaymentOutputSerializer(ModelOutputSerializer):
     # Named field by field: the payment token and refund reference stay inside the service.
     class Meta:
         model = Payment

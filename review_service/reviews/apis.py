@@ -8,12 +8,13 @@ from rest_framework.response import Response
 from commerce_core.web.fields import ColumnIntegerField, IdField
 from commerce_core.web.filters import FilterSet, IdFilter
 from commerce_core.web.openapi import error_response
+from commerce_core.web.serializers import ModelOutputSerializer
 
 from . import selectors, services
 from .models import Review
 
 
-class ReviewOutputSerializer(serializers.ModelSerializer):
+class ReviewOutputSerializer(ModelOutputSerializer):
     product_id = serializers.IntegerField(read_only=True)
 
     class Meta:

@@ -4,7 +4,7 @@ import pytest
 from carts.services import cart_item_add
 from django.utils import timezone
 
-from orders import services
+from orders import selectors, services
 from orders.models import Order
 
 from .conftest import checkout, checkout_declined
@@ -64,6 +64,18 @@ def test_the_order_list_is_paginated(customer, filled_cart):
     assert [order["id"] for order in page["results"]] == ids[:0:-1]
     assert page["next"]
     assert [order["id"] for order in customer.get(page["next"]).json()["results"]] == ids[:1]
+
+
+def test_listed_orders_carry_their_lines_as_lists_read_in_one_query(customer, filled_cart, django_assert_num_queries):
+    mug, pot = filled_cart
+    for _ in range(3):
+        checkout_declined(customer)
+    with django_assert_num_queries(2):  # the orders, then the lines of all of them
+        orders = list(selectors.order_list(user_id=customer.principal.id))
+    assert len(orders) == 3
+    for order in orders:
+        assert isinstance(order.line_list, list)
+        assert [line.product_id for line in order.line_list] == [mug, pot]
 
 
 def test_a_customer_without_orders_has_an_empty_list(customer):

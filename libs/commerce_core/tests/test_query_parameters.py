@@ -5,9 +5,9 @@ import django_filters
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from commerce_core.web.filters import DjangoFilterBackend
+from commerce_core.web.filters import DjangoFilterBackend, FilterSet
 from tests.inputapp.factories import make_item
-from tests.inputapp.models import Shelf
+from tests.inputapp.models import Item, Shelf
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +132,43 @@ def test_a_view_whose_filterset_does_not_bound_its_filters_is_refused():
 
     with pytest.raises(ImproperlyConfigured):
         DjangoFilterBackend().get_filterset_class(View(), Shelf.objects.all())
+
+
+def test_the_filterset_of_a_views_filterset_fields_is_declared_once():
+    class View:
+        filterset_fields = {"count": ["exact", "gte"], "name": ["exact"]}
+
+    class OtherView:
+        filterset_fields = ["count", "name"]
+
+    backend = DjangoFilterBackend()
+    first = backend.get_filterset_class(View(), Item.objects.all())
+    assert backend.get_filterset_class(View(), Item.objects.all()) is first
+    assert issubclass(first, FilterSet)
+    assert set(first.base_filters) == {"count", "count__gte", "name"}
+    other = backend.get_filterset_class(OtherView(), Item.objects.all())
+    assert other is not first
+    assert set(other.base_filters) == {"count", "name"}
+
+
+def test_a_filterset_builds_its_form_class_once():
+    class ItemFilter(FilterSet):
+        class Meta:
+            model = Item
+            fields = ["count"]
+
+    first, second = ItemFilter({"count": "3"}), ItemFilter({"count": "x"})
+    assert first.get_form_class() is second.get_form_class()
+    assert first.is_valid() and not second.is_valid()  # each its own form and fields
+    assert first.form.fields["count"] is not second.form.fields["count"]
+
+
+def test_a_filter_whose_choices_depend_on_the_request_gets_a_form_class_per_filterset():
+    class ShelfFilter(FilterSet):
+        shelf = django_filters.ModelChoiceFilter(queryset=lambda request: Shelf.objects.all())
+
+        class Meta:
+            model = Item
+            fields = ["shelf"]
+
+    assert ShelfFilter({}).get_form_class() is not ShelfFilter({}).get_form_class()

@@ -11,6 +11,7 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.utils.functional import SimpleLazyObject
 
 from commerce_core.identity.gateway_identity import META_KEY, verify_identity
+from commerce_core.web.middleware import PagesOnlyMixin
 
 from .admin_site import ADMIN_PATH
 from .sessions import RequestOnlySession
@@ -29,7 +30,7 @@ def operator_for(request):
     return auth.authenticate(request, gateway_principal=principal) or AnonymousUser()
 
 
-class GatewayOperatorMiddleware(AuthenticationMiddleware):
+class GatewayOperatorMiddleware(PagesOnlyMixin, AuthenticationMiddleware):
     """Django's AuthenticationMiddleware (the admin requires it), reading the user from
     the gateway's signed header instead of a session. Evaluated lazily, like Django's:
     only a request that looks at `request.user` pays the lookup."""
@@ -39,7 +40,7 @@ class GatewayOperatorMiddleware(AuthenticationMiddleware):
         request.auser = partial(sync_to_async(operator_for), request)
 
 
-class NoSessionMiddleware(SessionMiddleware):
+class NoSessionMiddleware(PagesOnlyMixin, SessionMiddleware):
     """Django's SessionMiddleware (the admin requires it), with a session that is never
     stored and never sent as a cookie (`RequestOnlySession`)."""
 

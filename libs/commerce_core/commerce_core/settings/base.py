@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "commerce_core.ops",
 ]
 
+# Sessions, the Django user and messages serve the admin's pages only; the JSON API
+# under /api/ skips them (commerce_core.web.middleware says why).
 MIDDLEWARE = [
     "commerce_core.web.request_id.RequestIdMiddleware",
     "commerce_core.web.load_shedding.LoadSheddingMiddleware",
@@ -71,11 +73,12 @@ MIDDLEWARE = [
     "commerce_core.web.secure_cookies.secure_cookies_over_tls",
     # The admin needs a session and an authenticated user; a service keeps no session
     # and takes the user from the gateway's signed header (commerce_core.operators).
+    # These three pass an API request (`/api/...`) straight on (web/middleware.py).
     "commerce_core.operators.middleware.NoSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "commerce_core.operators.middleware.GatewayOperatorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "commerce_core.web.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

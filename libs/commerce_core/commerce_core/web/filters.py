@@ -19,6 +19,7 @@ Each also describes its parameter with its bounds in the OpenAPI document.
 """
 
 import datetime
+import functools
 
 import django_filters
 from django import forms
@@ -26,6 +27,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 from django_filters import rest_framework as drf_filters
 from django_filters.fields import IsoDateTimeField
+from django_filters.filters import QuerySetRequestMixin
 from drf_spectacular.drainage import set_override
 from rest_framework import exceptions, filters
 from rest_framework.fields import CharField
@@ -112,6 +114,18 @@ class FilterSet(drf_filters.FilterSet):
         models.DateTimeField: {"filter_class": DateTimeFilter},
     }
 
+    def get_form_class(self):
+        """The form class, built once per FilterSet class: django-filter declares a new
+        one for every request (about 55 µs of CPU for the catalog's product list). The
+        form deep-copies its fields per instance, so sharing the class is safe, unless
+        a filter's field depends on the request (a callable `queryset`)."""
+        form_class = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            if not any(_depends_on_request(f) for f in self.filters.values()):
+                type(self)._form_class = form_class
+        return form_class
+
     @classmethod
     def filter_for_field(cls, field, field_name, lookup_expr=None):
         lookup = lookup_expr or "exact"
@@ -123,10 +137,17 @@ class FilterSet(drf_filters.FilterSet):
         return super().filter_for_field(field, field_name, lookup_expr)
 
 
+def _depends_on_request(filter_) -> bool:
+    return isinstance(filter_, QuerySetRequestMixin) and callable(filter_.queryset)
+
+
 class DjangoFilterBackend(drf_filters.DjangoFilterBackend):
     filterset_base = FilterSet
 
     def get_filterset_class(self, view, queryset=None):
+        fields = getattr(view, "filterset_fields", None)
+        if getattr(view, "filterset_class", None) is None and fields and queryset is not None:
+            return _filterset_for_fields(self.filterset_base, queryset.model, _frozen(fields))
         filterset_class = super().get_filterset_class(view, queryset)
         if filterset_class is not None and not issubclass(filterset_class, FilterSet):
             raise ImproperlyConfigured(
@@ -134,6 +155,26 @@ class DjangoFilterBackend(drf_filters.DjangoFilterBackend):
                 "which bounds every filter by its column."
             )
         return filterset_class
+
+
+def _frozen(fields) -> tuple:
+    """`filterset_fields` (a list of names, or a dict of names to lookups) as a key."""
+    if isinstance(fields, dict):
+        return tuple((name, tuple(lookups)) for name, lookups in fields.items())
+    return tuple((name, None) for name in fields)
+
+
+@functools.cache
+def _filterset_for_fields(base: type, model: type, fields: tuple) -> type:
+    """The FilterSet of a view's `filterset_fields`, declared once per model and fields.
+    django-filter declares it anew for every request, and declaring a FilterSet
+    builds its filters: about 0.16 ms of CPU per request of the payments list."""
+    if all(lookups is None for _name, lookups in fields):
+        names = [name for name, _lookups in fields]
+    else:
+        names = {name: list(lookups) for name, lookups in fields}
+    meta = type("Meta", (getattr(base, "Meta", object),), {"model": model, "fields": names})
+    return type(f"{model.__name__}FilterSet", (base,), {"Meta": meta})
 
 
 class SearchFilter(filters.SearchFilter):
@@ -145,7 +186,9 @@ class SearchFilter(filters.SearchFilter):
         return super().filter_queryset(request, queryset, view)
 
     def get_search_terms(self, request):
-        value = request.query_params.get(self.search_param, "")
+        value = request.query_params.get(self.search_param)
+        if not value:
+            return []  # no search: nothing to validate
         field = CharField(trim_whitespace=False, allow_blank=True, max_length=self.max_length)
         try:
             cleaned = field.run_validation(value)

@@ -8,11 +8,12 @@ from rest_framework.response import Response
 
 from commerce_core.identity.permissions import IsStaffOrReadOnly
 from commerce_core.web.fields import ColumnIntegerField, RelatedIdField
+from commerce_core.web.serializers import ModelOutputSerializer
 
 from .models import Item, Shelf
 
 
-class ItemOutputSerializer(serializers.ModelSerializer):
+class ItemOutputSerializer(ModelOutputSerializer):
     class Meta:
         model = Item
         fields = ["id", "shelf", "name", "price", "count", "rating", "placed_at"]
