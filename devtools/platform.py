@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from commerce_core.observability.metrics import PORT_STEP
 from commerce_core.settings.env import DEV_ADMIN_PASSWORD
 from commerce_core.settings.topology import PROJECTS, Project
 
@@ -65,6 +66,7 @@ class Child:
     process: subprocess.Popen | None = None
     pump: threading.Thread | None = None
     recent: collections.deque = field(default_factory=lambda: collections.deque(maxlen=200))
+    env: dict = field(default_factory=dict)  # its own, on top of the platform's
     stopping: bool = False  # stopped on purpose: its exit is not a failure
 
     @property
@@ -135,6 +137,17 @@ class Platform:
 
     def service_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
+
+    def metrics_url(self, child: str) -> str:
+        """Where a process's Prometheus metrics are: `/metrics` on a service's own port,
+        or the internal port of the gateway's web process and of every event worker
+        (commerce_core.observability.metrics.PORT_STEP: the project's port + 9 or + 50)."""
+        base, _, extra_port = child.partition("@")
+        project, _, kind = base.rpartition("-")
+        if kind == "web" and project != "gateway":
+            return f"{self.service_url(project)}/metrics"
+        port = int(extra_port) if extra_port else self.ports[project]
+        return f"http://127.0.0.1:{port + PORT_STEP[kind]}/metrics"
 
     @property
     def admin_credentials(self) -> tuple[str, str]:
@@ -225,7 +238,7 @@ class Platform:
         child.process = subprocess.Popen(
             child.argv,
             cwd=child.cwd,
-            env={**self.child_env(), **(env or {})},
+            env={**self.child_env(), **child.env, **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -376,12 +389,15 @@ class Platform:
         project = next((p for p in self.projects if p.name == project_name), None)
         if project is None or kind not in KINDS or (extra_port and (kind != "web" or not extra_port.isdigit())):
             raise ValueError(f"unknown process {name!r}; known: {', '.join(self.child_names())}")
+        env = {}
         if kind == "web":
             port = int(extra_port) if extra_port else self.ports[project.name]
             argv = web_argv(project, python=self.python, host="127.0.0.1", port=port)
+            if extra_port:  # its metrics beside its own port, not on the first process's
+                env["METRICS_PORT"] = str(port + PORT_STEP["web"])
         else:
             argv = worker_argv(project, python=self.python)
-        return Child(name=name, project=project, argv=argv, cwd=self.root / project.directory)
+        return Child(name=name, project=project, argv=argv, cwd=self.root / project.directory, env=env)
 
     def _pump(self, name: str, stream, recent: collections.deque) -> threading.Thread:
         def copy_lines():

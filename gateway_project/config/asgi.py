@@ -18,31 +18,41 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 from edge.request_id import RequestIdMiddleware  # noqa: E402
 from proxy.app import GatewayHTTP, Proxy  # noqa: E402
 from proxy.app import lifespan as proxy_lifespan  # noqa: E402
+from proxy.telemetry import observed, serve_metrics  # noqa: E402
 from push.hub import close_hub  # noqa: E402
 from push.routing import websocket_urlpatterns  # noqa: E402
 from push.socketio_server import SocketIOFrontEnd  # noqa: E402
 
 
 async def lifespan(scope, receive, send) -> None:
-    """The proxy's lifespan, and the push hub closed (its Redis clients) at shutdown."""
+    """The proxy's lifespan; the metrics server started with the process, and the push
+    hub closed (its Redis clients) at shutdown."""
+    metrics_server = None
 
     async def receive_and_close_push_on_shutdown():
+        nonlocal metrics_server
         message = await receive()
-        if message["type"] == "lifespan.shutdown":
+        if message["type"] == "lifespan.startup":
+            metrics_server = serve_metrics()
+        elif message["type"] == "lifespan.shutdown":
             await close_hub()
+            if metrics_server is not None:
+                metrics_server.shutdown()
         return message
 
     await proxy_lifespan(scope, receive_and_close_push_on_shutdown, send)
 
 
+proxy = Proxy.from_settings()
 channels_application = ProtocolTypeRouter(
     {
         # Service prefixes go to the lean proxy; the rest (health, schema, docs, admin, the
         # live page, 404s and the /static/ files behind the docs and the live page, served
-        # even without DEBUG) to Django.
-        "http": GatewayHTTP(
-            proxy=Proxy.from_settings(),
-            fallback=RequestIdMiddleware(ASGIStaticFilesHandler(django_application)),
+        # even without DEBUG) to Django. All of it measured, and traced when tracing is on
+        # (proxy/telemetry.py).
+        "http": observed(
+            GatewayHTTP(proxy=proxy, fallback=RequestIdMiddleware(ASGIStaticFilesHandler(django_application))),
+            proxy.routes,
         ),
         # Sockets authenticate with a token inside the protocol, never with cookies, so
         # a page from another origin gains nothing by opening one: no origin check needed.

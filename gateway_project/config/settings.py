@@ -29,7 +29,8 @@ INSTALLED_APPS = [*INSTALLED_APPS, "channels", "drf_spectacular_sidecar", "edge"
 # remaining middleware is async-capable and /health and /api/schema/ run on the
 # event loop with no thread hop.
 # Load shedding is for services whose threads a queue can wait on; the gateway's own
-# views run on the event loop.
+# views run on the event loop. Every HTTP request, proxied or not, is measured and
+# traced by the ASGI layer (proxy/telemetry.py), not by Django.
 MIDDLEWARE = [
     m
     for m in MIDDLEWARE
@@ -37,8 +38,10 @@ MIDDLEWARE = [
     not in (
         "commerce_core.web.request_id.RequestIdMiddleware",
         "commerce_core.web.load_shedding.LoadSheddingMiddleware",
+        "commerce_core.observability.middleware.HttpMetricsMiddleware",
     )
 ]
+TRACE_DJANGO_REQUESTS = False
 DATABASES = build_databases(SERVICE_NAME)
 
 # --- the edge -----------------------------------------------------------------------

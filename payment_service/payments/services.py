@@ -39,9 +39,11 @@ The fault points `payment.before_charge` and `payment.after_charge`
 side of the provider's charge.
 """
 
+import contextvars
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -144,7 +146,9 @@ def _after_commit(call, payment_id: int, *, status: str) -> None:
         except Exception:
             logger.exception("the provider call of payment %s failed; it stays in flight for the resolver", payment_id)
 
-    transaction.on_commit(provider_call)
+    # Run in the context of the code that decided the call: its request id in the logs,
+    # and its trace (the event published with the answer continues the checkout's).
+    transaction.on_commit(partial(contextvars.copy_context().run, provider_call))
 
 
 def _charge_at_provider(payment: Payment) -> Payment:

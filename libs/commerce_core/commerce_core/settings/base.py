@@ -58,9 +58,12 @@ INSTALLED_APPS = [
     "commerce_core.web",
     "commerce_core.events",
     "commerce_core.ops",
+    "commerce_core.observability",
 ]
 
 MIDDLEWARE = [
+    # First: it counts and times every request, shed ones included (observability/).
+    "commerce_core.observability.middleware.HttpMetricsMiddleware",
     "commerce_core.web.request_id.RequestIdMiddleware",
     "commerce_core.web.load_shedding.LoadSheddingMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -205,6 +208,12 @@ COMMERCE_EVENTS = {
     # `manage.py resend_outbox --since`.
     "RESEND_WINDOW_SECONDS": env.float("EVENT_RESEND_WINDOW", default=900.0),
 }
+
+# --- observability ----------------------------------------------------------------
+# Traces are off unless OTEL_EXPORTER_OTLP_ENDPOINT (or TRACE_SPANS_FILE) is set
+# (commerce_core/observability/tracing.py). With them on, Django's request cycle gets a
+# span per request; the gateway, whose proxied requests never enter Django, makes its own.
+TRACE_DJANGO_REQUESTS = True
 
 # --- logging ----------------------------------------------------------------------
 LOGGING = {
