@@ -138,7 +138,7 @@ def run(options: Options = Options()) -> Table:
         redis_url = ws.start_redis()
         databases = ws.prepare_databases(["catalog", "cart"])
         note("migrating catalog and cart databases, declaring their queues")
-        ws.setup_projects(["catalog_service", "cart_service"])
+        ws.setup_projects(["catalog", "cart"])
         bus = BusRun(ws)
 
         worker = ws.start(
@@ -298,7 +298,7 @@ def _bare_celery(ws: Workspace, redis_url: str, count: int, *, drain_count: int)
 def _wait_counter(client: redis.Redis, target: int, worker, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while int(client.get(bare_celery.COUNTER) or 0) < target:
-        if not worker.alive() or time.monotonic() > deadline:
+        if not worker.running or time.monotonic() > deadline:
             raise BenchError(f"the bare Celery worker did not run {target} tasks:\n{worker.tail()}")
         time.sleep(0.005)
 

@@ -18,7 +18,6 @@ databases `DATABASE_URL` names) in a temporary directory.
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -27,11 +26,9 @@ from statistics import median
 import httpx
 from websockets.sync.client import connect
 
-from devtools.platform import Platform
-from devtools.production_env import generated_production_env
-from devtools.redis_server import EmbeddedRedis
+from devtools.launcher import Platform
 
-from .harness import Table, note, percentile, verdict
+from .harness import Table, note, percentile, verdict, whole_platform
 from .tools import find_or_install, run_wrk
 
 PORT_OFFSET = 20_100
@@ -49,31 +46,15 @@ class Options:
 def run(options: Options) -> Table:
     wrk = find_or_install("wrk", "wrk")
     table = Table("checkout: checkout-to-push latency and catalog list throughput (whole platform)")
-    with tempfile.TemporaryDirectory(prefix="commerce-bench-checkout-") as state_dir:
-        redis = EmbeddedRedis()
-        redis_url = redis.start()
-        try:
-            with (
-                open(f"{state_dir}/platform.log", "w", buffering=1) as log,
-                Platform(
-                    port_offset=PORT_OFFSET,
-                    state_dir=state_dir,
-                    redis_url=redis_url,
-                    env=generated_production_env(),
-                    fresh_databases=True,
-                    output=log,
-                ) as platform,
-            ):
-                note("starting the platform")
-                platform.up(timeout=240)
-                with httpx.Client(base_url=platform.gateway_url, timeout=30) as client:
-                    operator = _operator_headers(client, platform)
-                    latencies = _checkout_latencies(client, platform.ws_url, operator, options.orders)
-                    _add_products(client, operator, options.products)
-                    list_path = "/api/catalog/products/?ordering=price"
-                    rates = _list_throughput(wrk, platform, list_path, options)
-        finally:
-            redis.stop()
+    with (
+        whole_platform("checkout", port_offset=PORT_OFFSET) as platform,
+        httpx.Client(base_url=platform.gateway_url, timeout=30) as client,
+    ):
+        operator = _operator_headers(client, platform)
+        latencies = _checkout_latencies(client, platform.ws_url, operator, options.orders)
+        _add_products(client, operator, options.products)
+        list_path = "/api/catalog/products/?ordering=price"
+        rates = _list_throughput(wrk, platform, list_path, options)
 
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
     table.row(

@@ -76,7 +76,7 @@ def run(options: Options = Options()) -> Table:
         ws.start_redis()
         databases = ws.prepare_databases(["catalog", "gateway"])
         note("migrating catalog and gateway databases")
-        ws.setup_projects(["catalog_service", "gateway_project"])
+        ws.setup_projects(["catalog", "gateway"])
         output = ws.run(
             "create-product",
             [PYTHON, "-c", CREATE_PRODUCT],
@@ -104,7 +104,7 @@ def run(options: Options = Options()) -> Table:
         )
         for child, port in ((catalog, catalog_port), (gateway, gateway_port), (proxy, NGINX_PORT)):
             try:
-                wait_for_port(port, timeout=60, alive=child.alive, what=child.name)
+                wait_for_port(port, timeout=60, alive=lambda child=child: child.running, what=child.name)
             except BenchError as exc:
                 raise BenchError(f"{exc}\n{child.tail()}") from None
 
@@ -152,7 +152,7 @@ def run(options: Options = Options()) -> Table:
             if not values:
                 raise BenchError(f"no successful open-loop request through {name}")
         for child in (catalog, gateway, proxy):
-            if not child.alive():
+            if not child.running:
                 raise BenchError(f"{child.name} died during the benchmark:\n{child.tail()}")
 
     return _table(

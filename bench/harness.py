@@ -1,5 +1,6 @@
 """What every benchmark needs: its own ports, a private Redis, databases in a temp
-dir, child processes that are always stopped, and result tables.
+dir, child processes that are always stopped (by the platform's one supervisor),
+and result tables.
 
 Ports 28000-28099 are the benchmarks' own: the projects get their default port
 + 20000 (gateway 28000, catalog 28002, cart 28003, ...), nginx 28080, Redis
@@ -11,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,6 +20,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
+
+from devtools import databases
+from devtools.launcher import Platform, PlatformError
+from devtools.supervisor import Child, Supervisor, SupervisorError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -69,40 +72,22 @@ def wait_for_port(port: int, *, timeout: float, alive=lambda: True, what: str = 
     raise BenchError(f"{what or port} did not listen on {port} within {timeout:.0f}s")
 
 
-# --- child processes ----------------------------------------------------------------
-@dataclass
-class Child:
-    name: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) used so far by every live process of its group."""
-        return group_cpu_seconds(self.process.pid)
-
-    def tail(self, lines: int = 25) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace").strip().splitlines()
-        except OSError:
-            return "(no output)"
-        return "\n".join(f"    {line}" for line in text[-lines:])
-
-
+# --- the workspace ------------------------------------------------------------------
 @dataclass
 class Workspace:
     """One benchmark's temp dir, environment and children; `with` stops them all.
 
-    Every child runs in its own process group, so stopping one stops whatever it
-    spawned too (uvicorn's and Celery's own children, nginx's worker)."""
+    Children run under the platform's one process supervisor (devtools.supervisor),
+    each in its own process group, so stopping one stops whatever it spawned too
+    (uvicorn's and Celery's own children, nginx's worker); each one's output goes to
+    `<name>.log` in the temp dir. The projects' environment, setup and commands are
+    the launcher's (devtools.launcher.Platform), on the benchmarks' own ports."""
 
     name: str
     redis_port: int
     directory: Path = field(init=False)
-    children: list[Child] = field(default_factory=list, init=False)
     redis_url: str = field(default="", init=False)
+    supervisor: Supervisor = field(init=False)
     _redis: object = field(default=None, init=False)
     _database_env: dict = field(default_factory=dict, init=False)
     #: Every process runs with production settings: generated secrets, DEBUG off.
@@ -113,20 +98,18 @@ class Workspace:
 
         self._production_env = generated_production_env()
         self.directory = Path(tempfile.mkdtemp(prefix=f"commerce-bench-{self.name}-"))
+        self.supervisor = Supervisor(output=None, log_dir=self.directory)
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.close()
 
     def close(self) -> None:
-        for child in reversed(self.children):
-            self.stop(child)
-        self.children.clear()
+        self.supervisor.stop()
         if self._redis is not None:
             self._redis.stop()
             self._redis = None
-        for url in self._database_env.values():
-            drop_postgres_database(url)
+        databases.drop_databases(self._database_env.values(), log=note)
         self._database_env.clear()
         if os.environ.get("BENCH_KEEP_TEMP"):
             note(f"kept {self.directory}")
@@ -150,8 +133,6 @@ class Workspace:
         """SQLite files in the temp dir, or, when `DATABASE_URL` / `<SERVICE>_DATABASE_URL`
         name PostgreSQL, the same server with the database names prefixed `bench_`,
         created afresh and dropped at the end. Returns a description for the tables."""
-        from devtools import databases
-
         kinds = set()
         for project in projects:
             url = databases.database_url(project, os.environ, self.directory)
@@ -164,143 +145,82 @@ class Workspace:
                 kinds.add("SQLite")
         return " + ".join(sorted(kinds))
 
-    def env(self, **extra: str) -> dict[str, str]:
-        from commerce_core.settings.topology import PROJECTS
-
-        env = dict(os.environ)
-        env.pop("DJANGO_SETTINGS_MODULE", None)  # every project names its own
-        env.update(self._production_env)
-        env.update(
-            PYTHONUNBUFFERED="1",
-            COMMERCE_STATE_DIR=str(self.directory),
-            REDIS_URL=self.redis_url,
-            PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-            LOG_LEVEL="WARNING",
+    def platform(self, projects: Iterable[str] | None = None) -> Platform:
+        """The launcher, on the benchmarks' ports, for this workspace's Redis and databases."""
+        return Platform(
+            projects=projects,
+            port_offset=PORT_OFFSET,
+            state_dir=self.directory,
+            redis_url=self.redis_url,
+            env={**self._production_env, **self._database_env, "LOG_LEVEL": "WARNING"},
+            output=None,
         )
-        for project in PROJECTS:
-            port = project_port(project.name)
-            env[f"{project.name.upper()}_PORT"] = str(port)
-            env[f"{project.name.upper()}_SERVICE_URL"] = f"http://127.0.0.1:{port}"
-        env.update(self._database_env)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = self.platform().child_env()
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
         env.update(extra)
         return env
 
     # --- processes --------------------------------------------------------------------
     def start(self, name: str, argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None) -> Child:
-        log_path = self.directory / f"{name}.log"
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                list(argv),
-                cwd=cwd,
-                env=env or self.env(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                process_group=0,
-            )
-        child = Child(name, process, log_path)
-        self.children.append(child)
-        return child
+        return self.supervisor.start(name, argv, cwd=cwd, env=env or self.env())
 
     def stop(self, child: Child, *, timeout: float = 10.0) -> None:
-        if child.alive():
-            _signal_group(child.process, signal.SIGTERM)
-            try:
-                child.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                _signal_group(child.process, signal.SIGKILL)
-                child.process.wait()
-        # Whatever the leader left behind in its group goes too.
-        _signal_group(child.process, signal.SIGKILL)
-        if child in self.children:
-            self.children.remove(child)
+        self.supervisor.stop([child.name], timeout=timeout)
 
     def run(
         self, name: str, argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120.0
     ) -> str:
         """Run a command to completion (in its own process group); its output, or BenchError."""
-        child = self.start(name, argv, cwd=cwd, env=env)
         try:
-            code = child.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            code = f"timeout after {timeout:.0f}s"
+            return self.supervisor.run(name, argv, cwd=cwd, env=env or self.env(), timeout=timeout)
+        except SupervisorError as exc:
+            raise BenchError(str(exc)) from None
+
+    def setup_projects(self, names: Iterable[str]) -> None:
+        """Each project set up as the launcher does it (migrations, queues, the
+        admin), without the demo data, side by side."""
+        try:
+            self.platform(names).setup(seed=False)
+        except PlatformError as exc:
+            raise BenchError(str(exc)) from None
+
+
+@contextlib.contextmanager
+def whole_platform(name: str, *, port_offset: int, redis_port: int | None = None, timeout: float = 240.0):
+    """The whole platform, started as `make run` starts it but for one benchmark: its
+    own ports and private Redis, production settings, SQLite in a temp dir or
+    PostgreSQL databases prefixed `bench_<name>_` (made afresh, dropped at the end);
+    every process's output in `platform.log` there. Yields the running `Platform`."""
+    from devtools.production_env import generated_production_env
+    from devtools.redis_server import EmbeddedRedis
+
+    with tempfile.TemporaryDirectory(prefix=f"commerce-bench-{name}-") as state_dir:
+        database_env = databases.prefixed_database_env(f"bench_{name}_", state_dir)
+        redis = EmbeddedRedis(port=redis_port)
+        redis_url = redis.start()
+        try:
+            with (
+                open(f"{state_dir}/platform.log", "w", buffering=1) as log,
+                Platform(
+                    port_offset=port_offset,
+                    state_dir=state_dir,
+                    redis_url=redis_url,
+                    env={**database_env, **generated_production_env()},
+                    fresh_databases=True,
+                    output=log,
+                ) as platform,
+            ):
+                note(f"starting the platform (ports from {platform.ports['gateway']})")
+                try:
+                    platform.up(timeout=timeout)
+                except PlatformError as exc:
+                    raise BenchError(str(exc)) from None
+                yield platform
         finally:
-            self.stop(child)
-        if code != 0:
-            raise BenchError(f"{name} failed ({code}):\n{child.tail()}")
-        return child.log_path.read_text(errors="replace")
-
-    def manage(self, project_dir: str, *commands: Sequence[str], timeout: float = 180.0) -> None:
-        """Run management commands of one project in a single Django start-up."""
-        script = (
-            "import django, sys; django.setup(); from django.core.management import call_command\n"
-            f"for args in {[list(c) for c in commands]!r}:\n"
-            "    call_command(*args)\n"
-        )
-        self.run(
-            f"{project_dir}-manage",
-            [PYTHON, "-c", script],
-            cwd=REPO_ROOT / project_dir,
-            env=self.env(DJANGO_SETTINGS_MODULE="config.settings"),
-            timeout=timeout,
-        )
-
-    def setup_projects(self, project_dirs: Iterable[str]) -> None:
-        """`migrate` and `declare_event_queues` for each project, side by side."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor() as pool:
-            futures = [
-                pool.submit(self.manage, d, ["migrate", "--noinput", "-v", "0"], ["declare_event_queues"])
-                for d in project_dirs
-            ]
-            for future in futures:
-                future.result()
-
-
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of the live processes in process group `pgid` (Linux /proc).
-
-    CPU time barely depends on what else the machine is doing, so CPU per request or
-    per event stays comparable where wall-clock rates on a busy machine do not."""
-    ticks = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:  # fields: state, ppid, pgrp, ..., utime (11), stime (12)
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def drop_postgres_database(url: str) -> None:
-    """Drop a `bench_` database created by `prepare_databases` (best effort)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    import psycopg
-    from psycopg import sql
-
-    from devtools import databases
-
-    parts = urlsplit(databases.with_database_name(url, "postgres"))
-    try:
-        with psycopg.connect(
-            urlunsplit(parts._replace(scheme="postgresql")), autocommit=True, connect_timeout=10
-        ) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(databases.database_name(url)))
-            )
-    except psycopg.Error as exc:
-        note(f"could not drop {databases.database_name(url)}: {exc}")
-
-
-def _signal_group(process: subprocess.Popen, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signum)
+            redis.stop()
+            databases.drop_databases(database_env.values(), log=note)
 
 
 # --- statistics ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ its own.
 2. Open loop: checkouts offered at 10 orders/s for 30 s, whatever the platform
    does. Figure: checkout → final push p99 (target ≤ 300 ms).
 
-The platform runs as `make run` runs it (devtools.platform) on ports 30000-30005,
+The platform runs as `make run` runs it (devtools.launcher) on ports 30000-30005,
 with a private Redis on 30090, SQLite in a temp dir, or PostgreSQL when
 `DATABASE_URL` says so, with the database names prefixed `bench_load_` (created
 afresh and dropped at the end). Locust runs as a child process, exactly as
@@ -18,22 +18,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from commerce_core.settings.topology import PROJECTS
 from devtools import databases
-from devtools.platform import Platform
-from devtools.production_env import generated_production_env
-from devtools.redis_server import EmbeddedRedis
+from devtools.launcher import Platform
 from load import report
 
-from .harness import PYTHON, REPO_ROOT, BenchError, Table, drop_postgres_database, ensure_free, note, verdict
+from .harness import PYTHON, REPO_ROOT, BenchError, Table, ensure_free, note, verdict, whole_platform
 
 PORT_OFFSET = 22_000  # gateway 30000, auth 30001, ... review 30005
 REDIS_PORT = 30_090
-DATABASE_PREFIX = "bench_load_"
 # Locust's own set-up (the operator's products, twenty log-ins) and its draining
 # after the window come on top of the measured seconds.
 LOCUST_OVERHEAD_SECONDS = 180
@@ -48,59 +44,23 @@ class Options:
 
 
 def run(options: Options) -> Table:
-    with tempfile.TemporaryDirectory(prefix="commerce-bench-load-") as directory:
-        state_dir = Path(directory)
-        database_env = _database_env(state_dir)
-        for project in PROJECTS:
-            ensure_free(project.default_port + PORT_OFFSET)
-        ensure_free(REDIS_PORT)
-        redis = EmbeddedRedis(port=REDIS_PORT)
-        redis_url = redis.start()
-        try:
-            with (
-                open(state_dir / "platform.log", "w", buffering=1) as log,
-                Platform(
-                    port_offset=PORT_OFFSET,
-                    state_dir=state_dir,
-                    redis_url=redis_url,
-                    env={**database_env, **generated_production_env()},
-                    fresh_databases=True,
-                    output=log,
-                ) as platform,
-            ):
-                note("starting the platform")
-                platform.up(timeout=240)
-                note(f"closed loop: {options.shoppers} shoppers for {options.seconds:g} s")
-                closed = _locust(
-                    platform,
-                    state_dir / "closed",
-                    shoppers=options.shoppers,
-                    seconds=options.seconds,
-                )
-                note(f"open loop: {options.rate:g} orders/s for {options.open_seconds:g} s")
-                opened = _locust(
-                    platform,
-                    state_dir / "open",
-                    shoppers=options.shoppers,
-                    seconds=options.open_seconds,
-                    rate=options.rate,
-                )
-        finally:
-            redis.stop()
-            for url in database_env.values():
-                drop_postgres_database(url)
-        kind = "PostgreSQL" if database_env else "SQLite"
-    return _table(closed, opened, kind)
-
-
-def _database_env(state_dir: Path) -> dict[str, str]:
-    """`<SERVICE>_DATABASE_URL` for every PostgreSQL database, renamed `bench_load_<name>`."""
-    env = {}
     for project in PROJECTS:
-        url = databases.database_url(project.name, os.environ, state_dir)
-        if databases.is_postgres(url):
-            env[f"{project.name.upper()}_DATABASE_URL"] = databases.flavoured(url, DATABASE_PREFIX)
-    return env
+        ensure_free(project.default_port + PORT_OFFSET)
+    ensure_free(REDIS_PORT)
+    with whole_platform("load", port_offset=PORT_OFFSET, redis_port=REDIS_PORT) as platform:
+        cart_database = databases.database_url("cart", platform.child_env(), platform.state_dir)
+        kind = "PostgreSQL" if databases.is_postgres(cart_database) else "SQLite"
+        note(f"closed loop: {options.shoppers} shoppers for {options.seconds:g} s")
+        closed = _locust(platform, platform.state_dir / "closed", shoppers=options.shoppers, seconds=options.seconds)
+        note(f"open loop: {options.rate:g} orders/s for {options.open_seconds:g} s")
+        opened = _locust(
+            platform,
+            platform.state_dir / "open",
+            shoppers=options.shoppers,
+            seconds=options.open_seconds,
+            rate=options.rate,
+        )
+    return _table(closed, opened, kind)
 
 
 def _locust(platform: Platform, prefix: Path, *, shoppers: int, seconds: float, rate: float = 0.0) -> report.Summary:

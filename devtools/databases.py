@@ -10,21 +10,14 @@ end-to-end tests) it is dropped and created again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from commerce_core.settings.env import database_url
+
+__all__ = ["database_url", "drop_databases", "flavoured", "is_postgres", "prefixed_database_env", "prepare_databases"]
+
 POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql", "postgis"}
-
-
-def database_url(service: str, environ: Mapping[str, str], state_dir: Path) -> str:
-    specific = environ.get(f"{service.upper()}_DATABASE_URL", "")
-    if specific:
-        return specific
-    shared = environ.get("DATABASE_URL", "")
-    if shared:
-        return shared.replace("{service}", service)
-    return f"sqlite:///{Path(state_dir) / f'{service}.sqlite3'}"
 
 
 def is_postgres(url: str) -> bool:
@@ -73,3 +66,38 @@ def prepare_databases(urls: Iterable[str], *, fresh: bool = False, log=print) ->
                     created.append(name)
                     log(f"created database {name}")
     return created
+
+
+def prefixed_database_env(prefix: str, state_dir, environ=None) -> dict[str, str]:
+    """`<SERVICE>_DATABASE_URL` for every project whose database is PostgreSQL, on the
+    same server with the database name prefixed (`e2e_commerce_cart`): what a test,
+    drill or benchmark run uses, so that it never touches the databases of `make run`.
+    SQLite projects need nothing: their files live in the run's own state dir."""
+    import os
+
+    from commerce_core.settings.topology import PROJECTS
+
+    environ = os.environ if environ is None else environ
+    env = {}
+    for project in PROJECTS:
+        url = database_url(project.name, environ, state_dir)
+        if is_postgres(url):
+            env[f"{project.name.upper()}_DATABASE_URL"] = flavoured(url, prefix)
+    return env
+
+
+def drop_databases(urls: Iterable[str], *, log=print) -> None:
+    """Drop the PostgreSQL databases among `urls` (best effort: what a run made for itself)."""
+    import psycopg
+    from psycopg import sql
+
+    for url in urls:
+        if not is_postgres(url):
+            continue
+        try:
+            with psycopg.connect(_maintenance_conninfo(url), autocommit=True, connect_timeout=10) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database_name(url)))
+                )
+        except psycopg.Error as exc:
+            log(f"could not drop {database_name(url)}: {exc}")

@@ -34,7 +34,7 @@ class Customer:
 class PlatformClient(httpx.Client):
     """An HTTP client of a platform's gateway that knows the platform's operator account.
 
-    `platform`: the end-to-end tests' running platform, or a `devtools.platform.Platform`."""
+    `platform`: the end-to-end tests' running platform, or a `devtools.launcher.Platform`."""
 
     def __init__(self, platform, **options):
         base_url = getattr(platform, "base_url", None) or platform.gateway_url

@@ -16,7 +16,7 @@ import signal
 import sys
 import time
 
-from .platform import Platform, PlatformError
+from .launcher import Platform, PlatformError
 
 
 class Stop(Exception):

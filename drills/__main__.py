@@ -5,7 +5,7 @@ platform, one table row per drill.
     python -m drills poison redis-lost    # some of them
     python -m drills --list
 
-The platform runs as `make run` runs it (devtools.platform), on ports 31000-31005,
+The platform runs as `make run` runs it (devtools.launcher), on ports 31000-31005,
 with a private embedded Redis the drills restart at will, fresh databases (SQLite
 in a temp dir, or PostgreSQL with the database names prefixed `drill_` when
 `DATABASE_URL` says so), and `BROKER_URL` when it names RabbitMQ (whose event
@@ -28,11 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from commerce_core.settings.topology import PROJECTS
 from devtools import databases
 from devtools.brokers import empty_event_queues
 from devtools.journeys import http, log_in_as_operator
-from devtools.platform import Platform
+from devtools.launcher import Platform
 from devtools.production_env import generated_production_env
 from devtools.redis_server import EmbeddedRedis, free_port
 
@@ -48,15 +47,6 @@ DRILL_ENV = {
     "EVENT_MAX_RETRIES": "4",
     "EVENT_VISIBILITY_TIMEOUT": "20",
 }
-
-
-def database_env(state_dir: Path) -> dict[str, str]:
-    env = {}
-    for project in PROJECTS:
-        url = databases.database_url(project.name, os.environ, state_dir)
-        if databases.is_postgres(url):
-            env[f"{project.name.upper()}_DATABASE_URL"] = databases.flavoured(url, DATABASE_PREFIX)
-    return env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,7 +78,11 @@ def main(argv: list[str] | None = None) -> int:
                 port_offset=PORT_OFFSET,
                 state_dir=state_dir,
                 redis_url=redis_url,
-                env={**DRILL_ENV, **database_env(state_dir), **generated_production_env()},
+                env={
+                    **DRILL_ENV,
+                    **databases.prefixed_database_env(DATABASE_PREFIX, state_dir),
+                    **generated_production_env(),
+                },
                 fresh_databases=True,
                 output=log,
             )

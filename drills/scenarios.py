@@ -30,7 +30,7 @@ class Drill:
 
 @dataclass
 class DrillContext:
-    platform: object  # devtools.platform.Platform
+    platform: object  # devtools.launcher.Platform
     redis: object  # the drills' own devtools.redis_server.EmbeddedRedis
     client: httpx.Client
     operator: Customer

@@ -37,6 +37,13 @@ _log_in_turns = BoundedSemaphore(LOG_INS_AT_ONCE)
 _shopper_numbers = itertools.count(1)
 
 
+def settle_then_wait_for_the_start() -> None:
+    """This user is set up (or gave up): wait at the run's gate with the others."""
+    RUN.user_settled()
+    if not RUN.wait_for_start():
+        raise StopUser()
+
+
 def reset_shopper_numbers() -> None:
     """Each test (Locust's test_start) numbers its shoppers from 1 again, so that a run
     reuses the accounts of the previous one instead of registering new ones."""
@@ -68,9 +75,7 @@ class CheckoutShopper(FastHttpUser):
             RUN.record_error(report.SETUP_FAILED, f"{self.username}: {exc}")
             RUN.user_settled()
             raise StopUser() from None
-        RUN.user_settled()
-        if not RUN.wait_for_start():
-            raise StopUser()
+        settle_then_wait_for_the_start()
 
     def on_stop(self) -> None:
         if getattr(self, "socket", None) is not None:
@@ -217,9 +222,7 @@ class BrowsingShopper(FastHttpUser):
     wait_time = between(1, 3)
 
     def on_start(self) -> None:
-        RUN.user_settled()
-        if not RUN.wait_for_start():
-            raise StopUser()
+        settle_then_wait_for_the_start()
 
     @task(3)
     def list_page(self) -> None:
@@ -258,9 +261,7 @@ class PublicListener(User):
             RUN.record_error(report.SETUP_FAILED, f"{self.label}: {exc}")
             RUN.user_settled()
             raise StopUser() from None
-        RUN.user_settled()
-        if not RUN.wait_for_start():
-            raise StopUser()
+        settle_then_wait_for_the_start()
 
     def on_stop(self) -> None:
         if getattr(self, "socket", None) is not None:

@@ -35,12 +35,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from commerce_core.settings.topology import PROJECTS
 from devtools import databases
 from devtools.brokers import empty_event_queues
-from devtools.platform import Platform, PlatformError
+from devtools.launcher import PRIVATE_REDIS, Platform, PlatformError
 from devtools.production_env import generated_production_env
-from devtools.redis_server import EmbeddedRedis
 
 PORT_OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "10000"))
 DATABASE_PREFIX = "e2e_"
@@ -64,34 +62,19 @@ class RunningPlatform:
         return self.base_url + path
 
 
-def e2e_database_env(state_dir: Path) -> dict[str, str]:
-    """`<SERVICE>_DATABASE_URL` for every PostgreSQL database, renamed `e2e_<name>`."""
-    env = {}
-    for project in PROJECTS:
-        url = databases.database_url(project.name, os.environ, state_dir)
-        if databases.is_postgres(url):
-            env[f"{project.name.upper()}_DATABASE_URL"] = databases.flavoured(url, DATABASE_PREFIX)
-    return env
-
-
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory) -> RunningPlatform:
     state_dir = tmp_path_factory.mktemp("platform")
     log_path = state_dir / "platform.log"
     _log_files.append(log_path)
 
-    embedded = None
     redis_url = os.environ.get("REDIS_URL")
     if redis_url:
         client = redis.Redis.from_url(redis_url)
         client.flushdb()  # the tests own this database (see the module docstring)
         client.close()
-    else:
-        embedded = EmbeddedRedis()
-        redis_url = embedded.start()
-
-    broker_url = os.environ.get("BROKER_URL") or redis_url
-    if not broker_url.startswith("redis"):
+    broker_url = os.environ.get("BROKER_URL", "")
+    if broker_url and not broker_url.startswith("redis"):
         empty_event_queues(broker_url)
 
     spans_file = state_dir / "spans.jsonl"
@@ -100,22 +83,29 @@ def platform(tmp_path_factory) -> RunningPlatform:
         running = Platform(
             port_offset=PORT_OFFSET,
             state_dir=state_dir,
-            redis_url=redis_url,
-            env={**e2e_database_env(state_dir), **generated_production_env(), **tracing_env},
+            redis_url=redis_url or PRIVATE_REDIS,
+            env={
+                **databases.prefixed_database_env(DATABASE_PREFIX, state_dir),
+                **generated_production_env(),
+                **tracing_env,
+            },
             fresh_databases=True,
             output=log,
         )
         atexit.register(running.stop)  # should the session end without its teardown
-        try:
-            with running:
-                try:
-                    running.up(timeout=HEALTH_TIMEOUT_SECONDS)
-                except PlatformError as exc:
-                    pytest.fail(f"the platform did not start (output in {log_path}):\n{exc}", pytrace=False)
-                yield RunningPlatform(running.gateway_url, running.ws_url, redis_url, broker_url, running, spans_file)
-        finally:
-            if embedded is not None:
-                embedded.stop()
+        with running:
+            try:
+                running.up(timeout=HEALTH_TIMEOUT_SECONDS)
+            except PlatformError as exc:
+                pytest.fail(f"the platform did not start (output in {log_path}):\n{exc}", pytrace=False)
+            yield RunningPlatform(
+                running.gateway_url,
+                running.ws_url,
+                running.redis_url,
+                broker_url or running.redis_url,
+                running,
+                spans_file,
+            )
 
 
 def pytest_terminal_summary(terminalreporter):

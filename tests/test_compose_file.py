@@ -56,8 +56,8 @@ def test_only_the_gateway_publishes_a_port_and_prometheus_its_ui_on_loopback_onl
 
 def test_prometheus_scrapes_every_process_on_its_own_metrics_port(compose):
     config = yaml.safe_load(PROMETHEUS_FILE.read_text())
-    targets = {
-        job["job_name"]: sorted(target for group in job["static_configs"] for target in group["targets"])
+    targets = {  # every replica of a compose service: its name's A records, on the port
+        job["job_name"]: sorted(f"{name}:{sd['port']}" for sd in job["dns_sd_configs"] for name in sd["names"])
         for job in config["scrape_configs"]
     }
     web = [f"{p.name}-web:{p.default_port + (PORT_STEP['web'] if p.name == 'gateway' else 0)}" for p in PROJECTS]

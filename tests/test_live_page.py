@@ -5,7 +5,6 @@ dropped socket, a lost history and an expiring access token."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -15,7 +14,6 @@ import pytest
 import redis
 from playwright.sync_api import Page, WebSocketRoute, expect
 
-from commerce_core.settings.env import DEV_JWT_SECRET
 from devtools.journeys import (
     CUSTOMER_PASSWORD,
     EventSocket,
@@ -201,9 +199,9 @@ def test_the_page_reloads_over_rest_and_says_so_when_the_server_lost_the_history
     expect(live.connection).to_have_text("Live")
 
 
-def short_lived(access: str, seconds: float) -> str:
-    """The same access token, re-signed to expire in `seconds`."""
-    secret = os.environ.get("JWT_SECRET", DEV_JWT_SECRET)
+def short_lived(platform, access: str, seconds: float) -> str:
+    """The same access token, re-signed with the platform's secret to expire in `seconds`."""
+    secret = platform.platform.child_env()["JWT_SECRET"]
     claims = jwt.decode(access, secret, algorithms=["HS256"])
     now = int(time.time())
     return jwt.encode({**claims, "iat": now, "exp": now + int(seconds)}, secret, algorithm="HS256")
@@ -220,7 +218,7 @@ def test_the_page_refreshes_its_access_token_before_it_expires_and_keeps_its_soc
     def hand_out_short_lived_tokens(route):
         response = route.fetch()
         tokens = response.json()
-        route.fulfill(response=response, json={**tokens, "access": short_lived(tokens["access"], lifetime)})
+        route.fulfill(response=response, json={**tokens, "access": short_lived(platform, tokens["access"], lifetime)})
 
     live.page.route("**/api/auth/token/", hand_out_short_lived_tokens)
     live.open()

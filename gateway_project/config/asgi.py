@@ -15,13 +15,14 @@ django_application = get_asgi_application()  # sets Django up before the imports
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
-from edge.request_id import RequestIdMiddleware  # noqa: E402
 from proxy.app import GatewayHTTP, Proxy  # noqa: E402
 from proxy.app import lifespan as proxy_lifespan  # noqa: E402
 from proxy.telemetry import observed, serve_metrics  # noqa: E402
 from push.hub import close_hub  # noqa: E402
 from push.routing import websocket_urlpatterns  # noqa: E402
 from push.socketio_server import SocketIOFrontEnd  # noqa: E402
+
+from commerce_core.web.request_id import RequestIdASGIMiddleware  # noqa: E402
 
 
 async def lifespan(scope, receive, send) -> None:
@@ -51,7 +52,7 @@ channels_application = ProtocolTypeRouter(
         # even without DEBUG) to Django. All of it measured, and traced when tracing is on
         # (proxy/telemetry.py).
         "http": observed(
-            GatewayHTTP(proxy=proxy, fallback=RequestIdMiddleware(ASGIStaticFilesHandler(django_application))),
+            GatewayHTTP(proxy=proxy, fallback=RequestIdASGIMiddleware(ASGIStaticFilesHandler(django_application))),
             proxy.routes,
         ),
         # Sockets authenticate with a token inside the protocol, never with cookies, so

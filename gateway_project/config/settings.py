@@ -24,10 +24,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
 INSTALLED_APPS = [*INSTALLED_APPS, "channels", "drf_spectacular_sidecar", "edge", "push", "live"]
-# Request ids are handled by the ASGI layer for every response, proxied or not
-# (edge/request_id.py). Without the shared middleware, which is sync-only, every
-# remaining middleware is async-capable and /health and /api/schema/ run on the
-# event loop with no thread hop.
+# Request ids are handled at the ASGI layer for every response, proxied or not
+# (RequestIdASGIMiddleware, in config/asgi.py), so the per-view one is left out.
 # Load shedding is for services whose threads a queue can wait on; the gateway's own
 # views run on the event loop. Every HTTP request, proxied or not, is measured and
 # traced by the ASGI layer (proxy/telemetry.py), not by Django.

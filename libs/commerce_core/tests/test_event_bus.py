@@ -181,6 +181,36 @@ def test_an_event_marked_sent_only_after_the_loss_was_noticed_is_sent_again(bus,
     events.housekeeping.stop()
 
 
+@pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="an upgrade over a Redis broker")
+def test_messages_queued_by_an_earlier_release_in_a_redis_list_are_handled_after_an_upgrade(
+    bus, own_queue, redis_client
+):
+    import base64
+    import json
+
+    from commerce_core.events.worker import EventWorker
+
+    def kombu_message(body) -> str:  # how Kombu's Redis transport stored a message
+        encoded = base64.b64encode(json.dumps(body).encode()).decode()
+        return json.dumps({"body": encoded, "content-type": "application/json", "content-encoding": "utf-8",
+                           "headers": {}, "properties": {"body_encoding": "base64", "delivery_tag": "x"}})  # fmt: skip
+
+    plain = Envelope.wrap(ThingHappened(thing_id=80), source="test").to_dict()
+    celery_task = Envelope.wrap(ThingHappened(thing_id=81), source="test").to_dict()
+    redis_client.delete(own_queue)
+    redis_client.lpush(own_queue, kombu_message([[celery_task], {}, {"callbacks": None}]))
+    redis_client.lpush(own_queue, kombu_message(plain))
+
+    events = EventWorker(broker=bus)
+    events.start()
+    try:
+        wait_for(lambda: Effect.objects.filter(handler="record", thing_id__in=[80, 81]).count() == 2, timeout=15)
+    finally:
+        events.stop()
+    assert redis_client.type(own_queue) == b"stream" and bus.depth(own_queue) == 0
+    assert not redis_client.exists(f"{own_queue}.legacy-list")
+
+
 # --- idempotent consumer ---------------------------------------------------------------
 
 

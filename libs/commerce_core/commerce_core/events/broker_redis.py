@@ -15,12 +15,15 @@ Each queue is a stream, `<service>.events`, read by one consumer group, `workers
 - A Redis restarted empty has lost the streams and their group: the consumer
   creates the group again (from the start of the stream, so events published
   before it are read too) and goes on; the outbox sends the lost events again.
+- Upgrading over a Redis where an earlier release kept a queue as a list: its
+  messages are moved into the stream first (`_adopt_legacy_list`).
 
 Needs Redis 6.2 or newer (XAUTOCLAIM).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 
@@ -30,6 +33,25 @@ from .broker_base import EPOCH_KEY, BrokerOptions, Delivery
 
 GROUP = "workers"
 FIELD = "e"
+#: Messages adopted from a queue an earlier release kept as a Redis list (Kombu's
+#: format, see `_adopt_legacy_list`) carry the Kombu message whole in this field.
+LEGACY_FIELD = "k"
+
+#: A queue that is a list (an earlier release's) is set aside, atomically, as `<queue>.legacy-list`.
+SET_LIST_ASIDE = """
+if redis.call('TYPE', KEYS[1]).ok == 'list' then
+  redis.call('RENAME', KEYS[1], KEYS[2])
+  return 1
+end
+return 0
+"""
+#: One message moved from the set-aside list into the stream, atomically, oldest first.
+MOVE_ONE = """
+local item = redis.call('RPOP', KEYS[1])
+if not item then return 0 end
+redis.call('XADD', KEYS[2], '*', ARGV[1], item)
+return 1
+"""
 
 
 class RedisStreamsBroker:
@@ -171,14 +193,46 @@ def _create_group(client: redis.Redis, queue: str) -> None:
     try:
         client.xgroup_create(queue, GROUP, id="0", mkstream=True)
     except redis.ResponseError as exc:
+        if "BUSYGROUP" in str(exc):
+            return
+        if "WRONGTYPE" not in str(exc):
+            raise
+        _adopt_legacy_list(client, queue)
+
+
+def _adopt_legacy_list(client: redis.Redis, queue: str) -> None:
+    """Earlier releases kept each queue as a Redis list of Kombu messages. Upgrading
+    over such a Redis, the list is set aside and its messages moved into the stream,
+    one at a time and atomically, so that none is lost or skipped; they are handled
+    like any other (`delivery.Received` also reads the Celery task messages of even
+    earlier releases)."""
+    aside = f"{queue}.legacy-list"
+    client.eval(SET_LIST_ASIDE, 2, queue, aside)
+    try:
+        client.xgroup_create(queue, GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
+    while client.eval(MOVE_ONE, 2, aside, queue, LEGACY_FIELD):
+        pass
 
 
 def _delivery(entry_id, fields: dict) -> Delivery:
     raw = fields.get(FIELD.encode()) if fields else None
     try:
+        if raw is None and fields and LEGACY_FIELD.encode() in fields:
+            raw = _kombu_body(fields[LEGACY_FIELD.encode()])
         body = json.loads(raw) if raw is not None else None
     except ValueError:  # not JSON: parked as malformed with what arrived
         body = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     return Delivery(body=body, token=entry_id)
+
+
+def _kombu_body(message: bytes) -> bytes:
+    """The body of a message as Kombu's Redis transport stored it (JSON, the body
+    base64-encoded by default)."""
+    stored = json.loads(message)
+    body = stored["body"]
+    if stored.get("properties", {}).get("body_encoding") == "base64":
+        return base64.b64decode(body)
+    return body.encode() if isinstance(body, str) else body

@@ -5,6 +5,8 @@ one of them is overridden by an environment variable of the same name in any rea
 deployment (compose.yaml shows which).
 """
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import environ
@@ -27,17 +29,22 @@ def redis_url() -> str:
     return env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
 
-def database_url(service: str) -> str:
+def database_url(service: str, environ: Mapping[str, str] | None = None, state_dir: Path | None = None) -> str:
     """`<SERVICE>_DATABASE_URL`, else `DATABASE_URL`, else a SQLite file of the service's own.
 
     `DATABASE_URL` may carry a `{service}` placeholder so one value gives every
     service its own PostgreSQL database (e.g. `postgres://127.0.0.1/commerce_{service}`).
+    The tooling resolves the URLs of the processes it starts the same way, from the
+    environment it gives them (`environ`, `state_dir`).
     """
-    specific = env.str(f"{service.upper()}_DATABASE_URL", default="")
+    environ = os.environ if environ is None else environ
+    specific = environ.get(f"{service.upper()}_DATABASE_URL", "")
     if specific:
         return specific
-    shared = env.str("DATABASE_URL", default="")
+    shared = environ.get("DATABASE_URL", "")
     if shared:
         return shared.replace("{service}", service)
-    LOCAL_STATE_DIR.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{LOCAL_STATE_DIR / f'{service}.sqlite3'}"
+    if state_dir is None:
+        state_dir = LOCAL_STATE_DIR
+        state_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(state_dir) / f'{service}.sqlite3'}"

@@ -1,5 +1,11 @@
 """Request ids: one id follows a request through the gateway, the services, their
-logs and the events they publish (as the CloudEvents `correlationid` extension)."""
+logs and the events they publish (as the CloudEvents `correlationid` extension).
+
+Two ways in, one rule (`well_formed_or_new`): `RequestIdMiddleware`, Django
+middleware, for every service's views; `RequestIdASGIMiddleware`, an ASGI wrapper,
+for what the gateway's Django serves itself (its views, static files, 404s), so
+that even a response no view makes carries the id. Proxied requests get theirs in
+the gateway's proxy (gateway_project/proxy)."""
 
 import logging
 import re
@@ -63,6 +69,43 @@ class RequestIdMiddleware:
     def _leave(request, response):
         response[REQUEST_ID_HEADER] = request.request_id
         return response
+
+
+class RequestIdASGIMiddleware:
+    """The same for a whole ASGI application: the id taken from the request's header
+    (or made), put in the scope, in `current_request_id`, and on the response."""
+
+    _HEADER = REQUEST_ID_HEADER.lower().encode("ascii")
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        candidate = None
+        headers = []
+        for name, value in scope["headers"]:
+            if name == self._HEADER:
+                candidate = value.decode("latin-1")
+            else:
+                headers.append((name, value))
+        request_id = well_formed_or_new(candidate)
+        encoded = request_id.encode("ascii")
+        headers.append((self._HEADER, encoded))
+
+        async def send_with_request_id(message):
+            if message["type"] == "http.response.start":
+                kept = [(n, v) for n, v in message.get("headers", ()) if n.lower() != self._HEADER]
+                message = {**message, "headers": [*kept, (self._HEADER, encoded)]}
+            await send(message)
+
+        token = current_request_id.set(request_id)
+        try:
+            await self.app({**scope, "headers": headers}, receive, send_with_request_id)
+        finally:
+            current_request_id.reset(token)
 
 
 class RequestIdLogFilter(logging.Filter):

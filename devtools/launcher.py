@@ -1,7 +1,7 @@
 """The whole platform as child processes of one Python process.
 
-`Platform` is what `make run` (devtools/run.py) and the end-to-end tests
-(tests/conftest.py) both use:
+`Platform` is what `make run` (devtools/run.py), the end-to-end tests
+(tests/conftest.py), the drills and the benchmarks use:
 
     with Platform(port_offset=10_000, state_dir=tmp, fresh_databases=True) as platform:
         platform.up()                    # setup(), start(), wait_healthy()
@@ -11,10 +11,10 @@
     # leaving the block stops every child and the embedded Redis
 
 What runs comes from one table, `commerce_core.settings.topology.PROJECTS`: for each
-project a web process on its port (devtools/commands.py) and an event worker (Celery), each with
-the project's folder as working directory and in its own process group, so that a
-Ctrl-C in the terminal reaches only the launcher, which then stops them in order.
-Their output is printed line by line behind their name (`catalog-web | ...`).
+project a web process on its port (devtools/commands.py) and an event worker
+(Celery), with the project's folder as working directory, run by the one process
+supervisor (devtools/supervisor.py): each in its own process group, its output
+printed line by line behind its name (`catalog-web | ...`).
 
 Entering the `with` block starts nothing (a failure half-way through `up()` is then
 still cleaned up by leaving the block).
@@ -22,20 +22,14 @@ still cleaned up by leaving the block).
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import json
 import os
-import signal
-import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -46,32 +40,16 @@ from commerce_core.settings.topology import PROJECTS, Project
 from . import databases
 from .commands import web_argv, worker_argv
 from .redis_server import EmbeddedRedis, choose_redis
+from .supervisor import Child, Supervisor, SupervisorError, sigint_ignored
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("web", "worker")
+#: `Platform(redis_url=PRIVATE_REDIS)`: an embedded Redis of its own, whatever else answers.
+PRIVATE_REDIS = "private"
 
 
 class PlatformError(RuntimeError):
     pass
-
-
-@dataclass
-class Child:
-    """One process of the platform: `<project>-web` or `<project>-worker`."""
-
-    name: str
-    project: Project
-    argv: list[str]
-    cwd: Path
-    process: subprocess.Popen | None = None
-    pump: threading.Thread | None = None
-    recent: collections.deque = field(default_factory=lambda: collections.deque(maxlen=200))
-    env: dict = field(default_factory=dict)  # its own, on top of the platform's
-    stopping: bool = False  # stopped on purpose: its exit is not a failure
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
 
 
 class Platform:
@@ -82,7 +60,8 @@ class Platform:
         without an offset, `<NAME>_PORT` from the environment, or the default port.
     state_dir: where SQLite files live (`COMMERCE_STATE_DIR`), default `<repo>/.var`.
     redis_url: the Redis to use; default `REDIS_URL`, a local Redis on 6379, or an
-        embedded redis-server that this object starts and stops.
+        embedded redis-server that this object starts and stops. `PRIVATE_REDIS`
+        always starts an embedded one (what tests want: a Redis nobody else uses).
     env: extra environment for every child (e.g. `<SERVICE>_DATABASE_URL`).
     fresh_databases: drop and recreate PostgreSQL databases before migrating.
     output: where the children's prefixed lines go (None: nowhere; see `recent_output`).
@@ -112,15 +91,16 @@ class Platform:
             or os.environ.get("COMMERCE_STATE_DIR")
             or self.root / ".var"
         ).resolve()
-        self.redis_url = redis_url
+        self._private_redis = redis_url == PRIVATE_REDIS
+        self.redis_url = None if self._private_redis else redis_url
         self.fresh_databases = fresh_databases
-        self.output = output
         self.python = python
-        self.children: dict[str, Child] = {}
         self._embedded_redis: EmbeddedRedis | None = None
-        self._setup_processes: set[subprocess.Popen] = set()
-        self._print_lock = threading.Lock()
-        self._width = max(len(f"{p.name}-worker") for p in self.projects)
+        self.supervisor = Supervisor(output=output, name_width=max(len(f"{p.name}-worker") for p in self.projects))
+
+    @property
+    def children(self) -> dict[str, Child]:
+        return self.supervisor.children
 
     # --- where things are ------------------------------------------------------------
     @property
@@ -163,6 +143,9 @@ class Platform:
         child = self.children.get(name)
         return list(child.recent) if child else []
 
+    def project(self, name: str) -> Project:
+        return next(p for p in PROJECTS if p.name == name)
+
     # --- life cycle ------------------------------------------------------------------
     def up(self, *, timeout: float = 120.0) -> dict:
         """setup(), start(), then wait_healthy(); returns the gateway's /health body."""
@@ -170,26 +153,34 @@ class Platform:
         self.start()
         return self.wait_healthy(timeout=timeout)
 
-    def setup(self, *, timeout: float = 300.0) -> None:
+    def setup(self, *, timeout: float = 300.0, seed: bool = True) -> None:
         """Databases first, then each project's migrate / declare_event_queues /
-        ensure_admin / seed_demo_data (devtools/setup_project.py). Projects run their
-        setup side by side unless two of them share one database."""
+        ensure_admin / seed_demo_data (devtools/setup_project.py; no demo data
+        unless `seed`). Projects run their setup side by side unless two of them
+        share one database."""
         self._check_directories()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._ensure_redis()
         env = self.child_env()
         urls = [databases.database_url(p.name, env, self.state_dir) for p in self.projects]
-        databases.prepare_databases(urls, fresh=self.fresh_databases, log=self._say)
+        databases.prepare_databases(urls, fresh=self.fresh_databases, log=self.supervisor.say)
         parallel = len(set(urls)) == len(urls)
+        argv = [self.python, "-m", "devtools.setup_project", *([] if seed else ["--no-seed"])]
+        env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(self.root), env.get("PYTHONPATH")]))}
+
+        def set_up(project: Project) -> None:
+            cwd = self.root / project.directory
+            self.supervisor.run(f"{project.name}-setup", argv, cwd=cwd, env=env, timeout=timeout)
+
         with ThreadPoolExecutor(max_workers=len(self.projects) if parallel else 1) as pool:
-            futures = [pool.submit(self._setup_project, p, env, timeout) for p in self.projects]
+            futures = [pool.submit(set_up, p) for p in self.projects]
             try:
                 errors = [str(exc) for f in futures if (exc := f.exception()) is not None]
             except BaseException:  # Ctrl-C: do not wait for the setups still running
                 for future in futures:
                     future.cancel()
-                for process in list(self._setup_processes):
-                    _signal_group(process, signal.SIGKILL)
+                for project in self.projects:
+                    self.supervisor.kill(f"{project.name}-setup")
                 raise
         if errors:
             raise PlatformError("setup failed:\n" + "\n".join(errors))
@@ -221,7 +212,7 @@ class Platform:
                 last = f"no answer: {getattr(exc, 'reason', exc)}"
             if time.monotonic() >= deadline:
                 message = f"{self.health_url} not healthy after {timeout:.0f}s; last answer: {last}"
-                self._say(message)
+                self.supervisor.say(message)
                 raise PlatformError(message)
             time.sleep(interval)
 
@@ -230,40 +221,19 @@ class Platform:
         `env` adds to its environment for this run only (a drill's faults, say).
         `<project>-web@<port>` is one more web process of that project on that port
         (e.g. a second gateway process)."""
-        child = self.children.get(name) or self._make_child(name)
-        if child.running:
+        child = self.children.get(name)
+        if child is not None and child.running:
             return
-        self.children[name] = child
-        child.stopping = False
-        child.process = subprocess.Popen(
-            child.argv,
-            cwd=child.cwd,
-            env={**self.child_env(), **child.env, **(env or {})},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            process_group=0,
-        )
-        child.pump = self._pump(name, child.process.stdout, child.recent)
+        argv, cwd, own_env = self._command_of(name)
+        self.supervisor.start(name, argv, cwd=cwd, env={**self.child_env(), **own_env, **(env or {})})
 
     def exited_children(self) -> list[Child]:
         """Children that exited without being asked to."""
-        return [
-            c
-            for c in self.children.values()
-            if c.process is not None and not c.stopping and c.process.poll() is not None
-        ]
+        return self.supervisor.exited()
 
     def kill_process(self, name: str) -> None:
         """Kill one child at once (SIGKILL to its process group), as a crash would."""
-        child = self.children.get(name)
-        if child is None or not child.running:
-            return
-        child.stopping = True
-        _signal_group(child.process, signal.SIGKILL)
-        child.process.wait()
-        if child.pump is not None:
-            child.pump.join(timeout=5)
+        self.supervisor.kill(name)
 
     def restart_process(self, name: str, *, env: Mapping[str, str] | None = None, timeout: float = 10.0) -> None:
         self.stop_process(name, timeout=timeout)
@@ -271,34 +241,27 @@ class Platform:
 
     def manage(self, project: str, *args: str, timeout: float = 120.0) -> str:
         """Run `manage.py <args>` of one project with the platform's environment; its output."""
-        project_dir = self.root / next(p.directory for p in self.projects if p.name == project)
-        result = subprocess.run(
-            [self.python, "manage.py", *args],
-            cwd=project_dir,
-            env=self.child_env(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise PlatformError(f"{project}: manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-        return result.stdout
+        cwd = self.root / self.project(project).directory
+        try:
+            return self.supervisor.run(
+                f"{project}-manage", [self.python, "manage.py", *args], cwd=cwd, env=self.child_env(), timeout=timeout
+            )
+        except SupervisorError as exc:
+            raise PlatformError(f"{project}: manage.py {' '.join(args)}: {exc}") from None
 
     def stop_process(self, name: str, *, timeout: float = 10.0) -> int | None:
         """Stop one child: SIGTERM to its process group, SIGKILL after `timeout`."""
         child = self.children.get(name)
         if child is None:
             return None
-        self._terminate([child], timeout)
-        return child.process.returncode if child.process else None
+        self.supervisor.stop([name], timeout=timeout)
+        return child.returncode
 
     def stop(self, *, timeout: float = 10.0) -> None:
         """Stop every child (SIGTERM, then SIGKILL after `timeout`), then the embedded Redis.
         A Ctrl-C meanwhile is ignored: it would leave the rest running."""
-        with _sigint_ignored():
-            self._terminate(list(self.children.values()), timeout)
+        with sigint_ignored():
+            self.supervisor.stop(timeout=timeout)
             if self._embedded_redis is not None:
                 self._embedded_redis.stop()
                 self._embedded_redis = None
@@ -352,38 +315,19 @@ class Platform:
     def _ensure_redis(self) -> None:
         if self.redis_url:
             return
+        if self._private_redis:
+            self._embedded_redis = EmbeddedRedis()
+            self.redis_url = self._embedded_redis.start()
+            return
         self.redis_url, self._embedded_redis = choose_redis({**os.environ, **self.env_overrides})
         if self._embedded_redis is not None:
-            self._say(f"no Redis at REDIS_URL or 127.0.0.1:6379: started an embedded redis-server at {self.redis_url}")
+            self.supervisor.say(
+                f"no Redis at REDIS_URL or 127.0.0.1:6379: started an embedded redis-server at {self.redis_url}"
+            )
 
-    def _setup_project(self, project: Project, env: dict[str, str], timeout: float) -> None:
-        name = f"{project.name}-setup"
-        setup_env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(self.root), env.get("PYTHONPATH")]))}
-        recent: collections.deque = collections.deque(maxlen=40)
-        process = subprocess.Popen(
-            [self.python, "-m", "devtools.setup_project"],
-            cwd=self.root / project.directory,
-            env=setup_env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            process_group=0,
-        )
-        self._setup_processes.add(process)
-        pump = self._pump(name, process.stdout, recent)
-        try:
-            code = process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            _signal_group(process, signal.SIGKILL)
-            process.wait()
-            code = f"timeout after {timeout:.0f}s"
-        finally:
-            self._setup_processes.discard(process)
-        pump.join()
-        if code != 0:
-            raise PlatformError(f"{name} failed ({code}):\n" + "".join(f"  {line}\n" for line in recent))
-
-    def _make_child(self, name: str) -> Child:
+    def _command_of(self, name: str) -> tuple[list[str], Path, dict[str, str]]:
+        """argv, working directory and own environment of a child: `<project>-web`,
+        `<project>-worker`, or `<project>-web@<port>`."""
         base, _, extra_port = name.partition("@")
         project_name, _, kind = base.rpartition("-")
         project = next((p for p in self.projects if p.name == project_name), None)
@@ -397,69 +341,8 @@ class Platform:
                 env["METRICS_PORT"] = str(port + PORT_STEP["web"])
         else:
             argv = worker_argv(project, python=self.python)
-        return Child(name=name, project=project, argv=argv, cwd=self.root / project.directory, env=env)
-
-    def _pump(self, name: str, stream, recent: collections.deque) -> threading.Thread:
-        def copy_lines():
-            with stream:
-                for raw in iter(stream.readline, b""):
-                    line = raw.decode(errors="replace").rstrip("\r\n")
-                    recent.append(line)
-                    self._write(f"{name:<{self._width}} | {line}")
-
-        thread = threading.Thread(target=copy_lines, name=f"output-{name}", daemon=True)
-        thread.start()
-        return thread
-
-    def _terminate(self, children: list[Child], timeout: float) -> None:
-        running = [c for c in children if c.running]
-        for child in children:
-            child.stopping = True
-        for child in running:
-            _signal_group(child.process, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for child in running:
-            try:
-                child.process.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                self._say(f"{child.name} did not stop within {timeout:.0f}s: killing it")
-                _signal_group(child.process, signal.SIGKILL)
-                child.process.wait()
-        for child in children:
-            if child.pump is not None:
-                child.pump.join(timeout=5)
+        return argv, self.root / project.directory, env
 
     def _check_children_alive(self) -> None:
         for child in self.exited_children():
-            tail = "".join(f"  {line}\n" for line in list(child.recent)[-30:])
-            raise PlatformError(f"{child.name} exited with code {child.process.returncode}:\n{tail}")
-
-    def _say(self, message: str) -> None:
-        self._write(f"{'platform':<{self._width}} | {message}")
-
-    def _write(self, line: str) -> None:
-        if self.output is None:
-            return
-        with self._print_lock:
-            try:
-                self.output.write(line + "\n")
-                self.output.flush()
-            except (ValueError, OSError):  # the stream was closed under us (interpreter exit)
-                pass
-
-
-@contextlib.contextmanager
-def _sigint_ignored():
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _signal_group(process: subprocess.Popen, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signum)
+            raise PlatformError(f"{child.name} exited with code {child.returncode}:\n{child.tail()}")
