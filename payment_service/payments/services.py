@@ -43,7 +43,6 @@ import contextvars
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -148,7 +147,8 @@ def _after_commit(call, payment_id: int, *, status: str) -> None:
 
     # Run in the context of the code that decided the call: its request id in the logs,
     # and its trace (the event published with the answer continues the checkout's).
-    transaction.on_commit(partial(contextvars.copy_context().run, provider_call))
+    context = contextvars.copy_context()
+    transaction.on_commit(lambda: context.run(provider_call))
 
 
 def _charge_at_provider(payment: Payment) -> Payment:
