@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
 
+from commerce_core.observability.metrics import PORT_STEP
 from commerce_core.settings.env import DEV_ADMIN_PASSWORD
 from commerce_core.settings.topology import PROJECTS, Project
 
@@ -116,6 +117,17 @@ class Platform:
 
     def service_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
+
+    def metrics_url(self, child: str) -> str:
+        """Where a process's Prometheus metrics are: `/metrics` on a service's own port,
+        or the internal port of the gateway's web process and of every event worker
+        (commerce_core.observability.metrics.PORT_STEP: the project's port + 9 or + 50)."""
+        base, _, extra_port = child.partition("@")
+        project, _, kind = base.rpartition("-")
+        if kind == "web" and project != "gateway":
+            return f"{self.service_url(project)}/metrics"
+        port = int(extra_port) if extra_port else self.ports[project]
+        return f"http://127.0.0.1:{port + PORT_STEP[kind]}/metrics"
 
     @property
     def admin_credentials(self) -> tuple[str, str]:
@@ -212,8 +224,8 @@ class Platform:
         child = self.children.get(name)
         if child is not None and child.running:
             return
-        argv, cwd = self._command_of(name)
-        self.supervisor.start(name, argv, cwd=cwd, env={**self.child_env(), **(env or {})})
+        argv, cwd, own_env = self._command_of(name)
+        self.supervisor.start(name, argv, cwd=cwd, env={**self.child_env(), **own_env, **(env or {})})
 
     def exited_children(self) -> list[Child]:
         """Children that exited without being asked to."""
@@ -313,20 +325,23 @@ class Platform:
                 f"no Redis at REDIS_URL or 127.0.0.1:6379: started an embedded redis-server at {self.redis_url}"
             )
 
-    def _command_of(self, name: str) -> tuple[list[str], Path]:
-        """argv and working directory of a child: `<project>-web`, `<project>-worker`,
-        or `<project>-web@<port>`."""
+    def _command_of(self, name: str) -> tuple[list[str], Path, dict[str, str]]:
+        """argv, working directory and own environment of a child: `<project>-web`,
+        `<project>-worker`, or `<project>-web@<port>`."""
         base, _, extra_port = name.partition("@")
         project_name, _, kind = base.rpartition("-")
         project = next((p for p in self.projects if p.name == project_name), None)
         if project is None or kind not in KINDS or (extra_port and (kind != "web" or not extra_port.isdigit())):
             raise ValueError(f"unknown process {name!r}; known: {', '.join(self.child_names())}")
+        env = {}
         if kind == "web":
             port = int(extra_port) if extra_port else self.ports[project.name]
             argv = web_argv(project, python=self.python, host="127.0.0.1", port=port)
+            if extra_port:  # its metrics beside its own port, not on the first process's
+                env["METRICS_PORT"] = str(port + PORT_STEP["web"])
         else:
             argv = worker_argv(project, python=self.python)
-        return argv, self.root / project.directory
+        return argv, self.root / project.directory, env
 
     def _check_children_alive(self) -> None:
         for child in self.exited_children():

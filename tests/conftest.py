@@ -19,6 +19,10 @@ How it runs: as in production, never in development mode. Secrets and the admin
 password are generated for the session (devtools/production_env.py); tests read the
 admin's from the running platform (`platform.platform.admin_credentials`, which
 `journeys.log_in_as_operator` uses), never from a default.
+
+Traced: every process appends its spans to `spans.jsonl` in the state directory
+(`TRACE_SPANS_FILE`, commerce_core/observability/span_file.py), which the `spans`
+fixture reads, so a test can follow one trace across every process.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class RunningPlatform:
     redis_url: str
     broker_url: str  # BROKER_URL when set (RabbitMQ), else the same Redis
     platform: Platform  # stop_process("cart-worker") / start_process("cart-worker")
+    spans_file: Path  # every process's finished spans, one JSON line each
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -72,12 +77,18 @@ def platform(tmp_path_factory) -> RunningPlatform:
     if broker_url and not broker_url.startswith("redis"):
         empty_event_queues(broker_url)
 
+    spans_file = state_dir / "spans.jsonl"
+    tracing_env = {"TRACE_SPANS_FILE": str(spans_file), "OTEL_BSP_SCHEDULE_DELAY": "200"}
     with open(log_path, "w", buffering=1) as log:
         running = Platform(
             port_offset=PORT_OFFSET,
             state_dir=state_dir,
             redis_url=redis_url or PRIVATE_REDIS,
-            env={**databases.prefixed_database_env(DATABASE_PREFIX, state_dir), **generated_production_env()},
+            env={
+                **databases.prefixed_database_env(DATABASE_PREFIX, state_dir),
+                **generated_production_env(),
+                **tracing_env,
+            },
             fresh_databases=True,
             output=log,
         )
@@ -88,7 +99,12 @@ def platform(tmp_path_factory) -> RunningPlatform:
             except PlatformError as exc:
                 pytest.fail(f"the platform did not start (output in {log_path}):\n{exc}", pytrace=False)
             yield RunningPlatform(
-                running.gateway_url, running.ws_url, running.redis_url, broker_url or running.redis_url, running
+                running.gateway_url,
+                running.ws_url,
+                running.redis_url,
+                broker_url or running.redis_url,
+                running,
+                spans_file,
             )
 
 

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from commerce_core.observability.metrics import PORT_STEP
 from commerce_core.settings.topology import PROJECTS
 from devtools.commands import web_argv, worker_argv
 
 COMPOSE_FILE = Path(__file__).resolve().parent.parent / "compose.yaml"
+PROMETHEUS_FILE = COMPOSE_FILE.parent / "compose/prometheus.yml"
 
 
 @pytest.fixture(scope="module")
@@ -44,11 +46,25 @@ def test_every_project_has_a_web_and_a_worker_container_in_its_folder(compose, p
     assert "healthcheck" in web
 
 
-def test_only_the_gateway_publishes_a_port(compose):
+def test_only_the_gateway_publishes_a_port_and_prometheus_its_ui_on_loopback_only(compose):
     publishing = sorted(name for name, service in compose["services"].items() if service.get("ports"))
 
-    assert publishing == ["gateway-web"]
+    assert publishing == ["gateway-web", "prometheus"]
     assert any(str(p).endswith(":8000") for p in compose["services"]["gateway-web"]["ports"])
+    assert compose["services"]["prometheus"]["ports"] == ["127.0.0.1:9090:9090"]
+
+
+def test_prometheus_scrapes_every_process_on_its_own_metrics_port(compose):
+    config = yaml.safe_load(PROMETHEUS_FILE.read_text())
+    targets = {  # every replica of a compose service: its name's A records, on the port
+        job["job_name"]: sorted(f"{name}:{sd['port']}" for sd in job["dns_sd_configs"] for name in sd["names"])
+        for job in config["scrape_configs"]
+    }
+    web = [f"{p.name}-web:{p.default_port + (PORT_STEP['web'] if p.name == 'gateway' else 0)}" for p in PROJECTS]
+    workers = [f"{p.name}-worker:{p.default_port + PORT_STEP['worker']}" for p in PROJECTS]
+
+    assert targets == {"web": sorted(web), "worker": sorted(workers)}
+    assert compose["x-environment"]["METRICS_HOST"] == "0.0.0.0"  # reachable from Prometheus's container
 
 
 def test_redis_keeps_queued_events_and_never_evicts_them(compose):

@@ -28,7 +28,8 @@ INSTALLED_APPS = [*INSTALLED_APPS, "channels", "drf_spectacular_sidecar", "edge"
 # Request ids are handled at the ASGI layer for every response, proxied or not
 # (RequestIdASGIMiddleware, in config/asgi.py), so the per-view one is left out.
 # Load shedding is for services whose threads a queue can wait on; the gateway's own
-# views run on the event loop.
+# views run on the event loop. Every HTTP request, proxied or not, is measured and
+# traced by the ASGI layer (proxy/telemetry.py), not by Django.
 # The gateway is where operators sign in (sign_on/): it keeps real sessions, and the
 # user of its own pages under /admin/ is the signed-on operator.
 _GATEWAY_MIDDLEWARE = {
@@ -42,8 +43,10 @@ MIDDLEWARE = [
     not in (
         "commerce_core.web.request_id.RequestIdMiddleware",
         "commerce_core.web.load_shedding.LoadSheddingMiddleware",
+        "commerce_core.observability.middleware.HttpMetricsMiddleware",
     )
 ]
+TRACE_DJANGO_REQUESTS = False
 DATABASES = build_databases(SERVICE_NAME)
 
 # --- the edge -----------------------------------------------------------------------

@@ -145,7 +145,9 @@ class Connection:
         self._stop()
 
     # --- the hub's side ---------------------------------------------------------------
-    def deliver(self, event_type: str, frames: tuple[Frame, Frame], position: EntryId) -> None:
+    def deliver(self, event_type: str, frames: tuple[Frame, Frame], position: EntryId) -> bool:
+        """Hand the event's frame to the socket; False when it was dropped (the socket is
+        closing, or does not read and is closed for it)."""
         if self._replaying:
             held = self._replaying.get(event_type)
             if held is not None:
@@ -153,9 +155,10 @@ class Connection:
                 # Held frames count against the same bound as queued ones (roughly).
                 if len(held) * frames[self.kind].size > self.hub.config.send_backlog_bytes:
                     self.outbox.overflow()
-                return
+                    return False
+                return True
         frame = frames[self.kind]
-        self.outbox.put(frame.message, frame.size, frame.wire)
+        return self.outbox.put(frame.message, frame.size, frame.wire)
 
     # --- internals --------------------------------------------------------------------
     def _stop(self) -> None:
@@ -204,7 +207,9 @@ class Connection:
                 last = offset.position
                 async for entries in read_after(self.hub.redis, stream, offset, batch=config.replay_batch):
                     for entry_id, fields in entries:
-                        frame = event_frames(name, fields["i"], fields["d"], make_offset(fields["ep"], entry_id))
+                        frame = event_frames(
+                            name, fields["i"], fields["d"], make_offset(fields["ep"], entry_id), fields.get("t")
+                        )
                         self.send(frame[self.kind])
                         last = parse_entry_id(entry_id)
                     # Pace a long replay on the client's reading, within the bound.

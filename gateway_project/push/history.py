@@ -9,7 +9,8 @@ so that for each event, atomically:
 2. the stream's epoch is created if missing (`SET NX`), so an offset always names
    the life of the stream it came from;
 3. the event is appended (`XADD`) to its history stream (public: `h:<event>`;
-   private: `u:<user>:<event>`), and a private one also to the `feed`;
+   private: `u:<user>:<event>`), and a private one also to the `feed`, with the
+   `traceparent` of its trace when it has one (`t`: the pushed frames carry it);
 4. the stream is trimmed by our own rule (below), and the id of the newest entry
    removed is kept in `<stream>:trimmed`, so a reader can tell exactly whether the
    history after an offset is still whole.
@@ -36,6 +37,7 @@ from collections.abc import AsyncIterator
 import redis
 
 from commerce_core.events.envelope import Envelope
+from commerce_core.observability import tracing
 
 from .audiences import is_private, pushable_events, recipient_of
 from .conf import PushSettings, push_settings
@@ -90,10 +92,18 @@ local function append(stream, epoch_key, trimmed_key, candidate_epoch, fields)
   return epoch .. ':' .. id
 end
 
-local offset = append(KEYS[2], KEYS[3], KEYS[4], ARGV[5], {'i', ARGV[1], 'd', ARGV[3]})
+local function with_trace(fields)
+  if ARGV[12] ~= '' then
+    table.insert(fields, 't')
+    table.insert(fields, ARGV[12])
+  end
+  return fields
+end
+
+local offset = append(KEYS[2], KEYS[3], KEYS[4], ARGV[5], with_trace({'i', ARGV[1], 'd', ARGV[3]}))
 if ARGV[4] ~= '' then
   append(KEYS[5], KEYS[6], KEYS[7], ARGV[6],
-         {'u', ARGV[4], 'e', ARGV[2], 'i', ARGV[1], 'd', ARGV[3], 'o', offset})
+         with_trace({'u', ARGV[4], 'e', ARGV[2], 'i', ARGV[1], 'd', ARGV[3], 'o', offset}))
 end
 redis.call('SET', KEYS[1], offset, 'PX', ARGV[11])
 return offset
@@ -152,6 +162,8 @@ def record(envelope: Envelope, *, config: PushSettings | None = None) -> str | N
         config.history_max_events,
         config.history_idle_seconds * 1000,
         config.dedupe_seconds * 1000,
+        # The trace the pushed frame names: this run's span when tracing is on, else the publisher's.
+        tracing.current_traceparent() or envelope.traceparent or "",
     ]
     offset = _sync.for_settings(config).script(keys=script_keys, args=args)
     return offset.decode() if isinstance(offset, bytes) else offset

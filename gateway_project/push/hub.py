@@ -11,6 +11,11 @@ front end (`frames.py`) and handed to every listening connection's outbox: the c
 of an event is the frames it writes, not a broker message per listener, and every
 gateway process gets every event exactly once, for its own sockets.
 
+Each event's frames carry its trace (`traceparent` in their metadata); with tracing
+on, a `push <event>` span per event and process, child of the gateway worker's run,
+counts the sockets it reached. Frames sent and dropped, and sockets connected, are
+counted for Prometheus (metrics.py).
+
 Who listens is indexed, so delivering is a lookup, never a filter:
 - public event → the connections subscribed to it;
 - (user id, private event) → the connections authenticated as that user and
@@ -36,7 +41,10 @@ import weakref
 import redis.asyncio as aioredis
 from channels.layers import channel_layers
 
+from commerce_core.observability import tracing
+
 from . import control
+from . import metrics as push_metrics
 from .audiences import public_events
 from .conf import PushSettings, push_settings
 from .connections import HISTORY_LOST, USER_DEACTIVATED, Connection
@@ -113,14 +121,18 @@ class Hub:
 
     # --- who listens ------------------------------------------------------------------
     def add(self, connection: Connection) -> None:
-        self.connections.add(connection)
+        if connection not in self.connections:
+            self.connections.add(connection)
+            push_metrics.socket_connected(connection.kind)
 
     def remove(self, connection: Connection) -> None:
         for name in connection.subscriptions:
             self.unfollow(connection, name)
         if connection.user_id is not None:
             self._discard(self._by_user, connection.user_id, connection)
-        self.connections.discard(connection)
+        if connection in self.connections:
+            self.connections.discard(connection)
+            push_metrics.socket_gone(connection.kind)
 
     def follow(self, connection: Connection, name: str) -> None:
         if connection not in self.connections:
@@ -234,9 +246,21 @@ class Hub:
             position = parse_entry_id(offset.partition(":")[2])
         else:
             return
-        frames = event_frames(name, fields["i"], fields["d"], offset)
-        for connection in tuple(listeners):
-            connection.deliver(name, frames, position)
+        targets = tuple(listeners)
+        traceparent = fields.get("t")
+        span = None
+        if tracing.enabled:  # the push span, child of the gateway worker's run; the frames name it
+            span = tracing.start_span(f"push {name}", parent=traceparent, kind="PRODUCER")
+            traceparent = tracing.traceparent_of(span)
+        frames = event_frames(name, fields["i"], fields["d"], offset, traceparent)
+        dropped = 0
+        for connection in targets:
+            if not connection.deliver(name, frames, position):
+                dropped += 1
+        push_metrics.pushed(name, sent=len(targets) - dropped, dropped=dropped)
+        if span is not None:
+            span.set_attributes({"event.type": name, "push.sockets": len(targets), "push.dropped": dropped})
+            span.end()
 
     def _check_epoch(self, key: str, epoch: str) -> None:
         previous = self._epochs.get(key)

@@ -39,6 +39,7 @@ The fault points `payment.before_charge` and `payment.after_charge`
 side of the provider's charge.
 """
 
+import contextvars
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -144,7 +145,10 @@ def _after_commit(call, payment_id: int, *, status: str) -> None:
         except Exception:
             logger.exception("the provider call of payment %s failed; it stays in flight for the resolver", payment_id)
 
-    transaction.on_commit(provider_call)
+    # Run in the context of the code that decided the call: its request id in the logs,
+    # and its trace (the event published with the answer continues the checkout's).
+    context = contextvars.copy_context()
+    transaction.on_commit(lambda: context.run(provider_call))
 
 
 def _charge_at_provider(payment: Payment) -> Payment:

@@ -25,6 +25,7 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +33,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import faults
+from ..observability import metrics, tracing
 from ..web.request_id import current_request_id
 from .envelope import Envelope, MalformedEvent
 from .models import DeadLetter, InboxMessage, ScheduledRetry
@@ -213,8 +215,12 @@ def _run_outside_transactions(events: list[Received], outcome: BatchOutcome) -> 
 def _call(handler: Handler, envelope: Envelope) -> None:
     token = current_request_id.set(envelope.correlationid)
     try:
-        faults.handler_point(handler.name, envelope.subject)  # a poison message, in the drills
-        handler.func(envelope.event, envelope)
+        # A span per run of a handler (off: a shared no-op), child of the publisher's.
+        with tracing.handling(handler.name, envelope):
+            faults.handler_point(handler.name, envelope.subject)  # a poison message, in the drills
+            handler.func(envelope.event, envelope)
+        # Counted once the run's outcome is committed (at once outside a transaction).
+        transaction.on_commit(partial(metrics.event_handled, envelope.type, envelope.time))
     finally:
         current_request_id.reset(token)
 
@@ -245,6 +251,8 @@ def _park_malformed(malformed: list[Received]) -> None:
             )
         )
     DeadLetter.objects.bulk_create(letters)
+    for _ in letters:
+        transaction.on_commit(partial(metrics.event_dead_lettered, "malformed"))
 
 
 # --- retries ----------------------------------------------------------------------------
@@ -281,6 +289,8 @@ def schedule_retries(failures: list[tuple[Envelope, Handler, BaseException]], *,
         # A retry already scheduled for this (event, handler) by an earlier delivery keeps its count.
         ignore_conflicts=True,
     )
+    for envelope, _, _ in failures:
+        transaction.on_commit(partial(metrics.event_retry_scheduled, envelope.type))
 
 
 #: A retry taken by a worker is not due again for this long (should that worker die).
@@ -355,6 +365,7 @@ def _retry_failed(retry: ScheduledRetry, exc: BaseException, outcome: BatchOutco
     retry.last_error = _error_text(exc)
     retry.save(update_fields=["attempts", "next_attempt_at", "last_error"])
     outcome.retries_scheduled += 1
+    transaction.on_commit(partial(metrics.event_retry_scheduled, retry.event_type))
 
 
 @transaction.atomic
@@ -371,6 +382,7 @@ def _dead_letter(retry: ScheduledRetry, exc: BaseException) -> None:
         attempts=retry.attempts,
     )
     retry.delete()
+    transaction.on_commit(partial(metrics.event_dead_lettered, retry.event_type))
 
 
 # --- dead letters -----------------------------------------------------------------------

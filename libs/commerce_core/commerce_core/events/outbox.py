@@ -32,6 +32,7 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 from .. import faults
+from ..observability import metrics, tracing
 from ..web.request_id import current_request_id
 from .broker import default_broker
 from .contracts import EventContract
@@ -43,18 +44,33 @@ logger = logging.getLogger(__name__)
 
 
 def publish(event: EventContract) -> OutboxMessage:
-    """Record `event` for publication when the current transaction commits."""
-    envelope = Envelope.wrap(event, source=settings.SERVICE_NAME, correlation_id=current_request_id.get())
-    body = envelope.to_dict()
-    message = OutboxMessage.objects.create(
-        event_id=envelope.id,
-        event_type=envelope.type,
-        subject=envelope.subject or "",
-        correlation_id=envelope.correlationid or "",
-        envelope=body,
-    )
-    transaction.on_commit(lambda: sender.submit(message.pk, body), robust=True)
+    """Record `event` for publication when the current transaction commits.
+
+    With tracing on, a `publish` span covers it and the envelope carries its
+    `traceparent`: every handler's run on the event is a child of it."""
+    with tracing.publishing(event.event_type) as publication:
+        envelope = Envelope.wrap(
+            event,
+            source=settings.SERVICE_NAME,
+            correlation_id=current_request_id.get(),
+            traceparent=publication.traceparent,
+        )
+        publication.identify(envelope.id)
+        body = envelope.to_dict()
+        message = OutboxMessage.objects.create(
+            event_id=envelope.id,
+            event_type=envelope.type,
+            subject=envelope.subject or "",
+            correlation_id=envelope.correlationid or "",
+            envelope=body,
+        )
+    transaction.on_commit(lambda: _committed(message.pk, body), robust=True)
     return message
+
+
+def _committed(pk, body: dict) -> None:
+    metrics.event_published(body["type"])
+    sender.submit(pk, body)
 
 
 def send(envelope: dict) -> None:

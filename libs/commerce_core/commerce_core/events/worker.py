@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from ..observability import metrics
 from .broker import default_broker
 from .broker_base import Broker, Delivery, QueueConsumer
 from .checks import check_subscriptions
@@ -251,6 +252,7 @@ class Housekeeping:
         if self.consumer is not None:
             problems.extend(self.consumer.problems())
         status.problems = problems
+        metrics.worker_status(status, queue=self.consumer.queue if self.consumer is not None else None)
         try:
             self._redis.set(heartbeat_key(self.service), status.to_json(), ex=TTL_SECONDS)
         except redis.RedisError as exc:
@@ -296,15 +298,21 @@ class EventWorkerStep(bootsteps.StartStopStep):
     def __init__(self, worker, **kwargs):
         super().__init__(worker, **kwargs)
         self.events: EventWorker | None = None
+        self.metrics_server = None
 
     def start(self, worker) -> None:
         check_subscriptions(settings.SERVICE_NAME, raise_on_error=True)
         self.events = EventWorker()
         self.events.start()
+        # Prometheus scrapes the worker on a port of its own (observability/metrics.py).
+        self.metrics_server = metrics.serve(settings.SERVICE_NAME, "worker")
 
     def stop(self, worker) -> None:
         if self.events is not None:
             self.events.stop()
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server = None
 
     # A cold shutdown terminates steps instead of stopping them.
     terminate = stop

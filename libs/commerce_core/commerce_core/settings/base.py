@@ -62,11 +62,14 @@ INSTALLED_APPS = [
     "commerce_core.web",
     "commerce_core.events",
     "commerce_core.ops",
+    "commerce_core.observability",
 ]
 
 # Sessions, the Django user and messages serve the admin's pages only; the JSON API
 # under /api/ skips them (commerce_core.web.middleware says why).
 MIDDLEWARE = [
+    # First: it counts and times every request, shed ones included (observability/).
+    "commerce_core.observability.middleware.HttpMetricsMiddleware",
     "commerce_core.web.request_id.RequestIdMiddleware",
     "commerce_core.web.load_shedding.LoadSheddingMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -236,6 +239,12 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # The admin's messages live in a signed cookie of each project's own, never in a session.
 MESSAGE_STORAGE = "commerce_core.web.messages.ProjectCookieStorage"
+
+# --- observability ----------------------------------------------------------------
+# Traces are off unless OTEL_EXPORTER_OTLP_ENDPOINT (or TRACE_SPANS_FILE) is set
+# (commerce_core/observability/tracing.py). With them on, Django's request cycle gets a
+# span per request; the gateway, whose proxied requests never enter Django, makes its own.
+TRACE_DJANGO_REQUESTS = True
 
 # --- logging ----------------------------------------------------------------------
 LOGGING = {

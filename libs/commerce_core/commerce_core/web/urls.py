@@ -1,4 +1,4 @@
-"""The URLs every service has besides its API: admin, health and its OpenAPI document.
+"""The URLs every service has besides its API: admin, health, metrics and its OpenAPI document.
 
 Services serve their API under the same prefix the gateway routes on
 (`/api/catalog/...`), and their admin under the path the gateway forwards to it
@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from commerce_core.observability.views import metrics_view
 from commerce_core.operators.admin_site import admin_path
 
 from .health import health
@@ -20,6 +21,8 @@ def service_urlpatterns(prefix: str, api_urls) -> list:
         path(f"api/{prefix}/schema/", SpectacularAPIView.as_view(), name="schema"),
         path(f"api/{prefix}/", include(api_urls)),
         path("health/", health, name="health"),
+        # Prometheus scrapes each service on its own port; the gateway never routes this.
+        path("metrics", metrics_view, name="metrics"),
         path(admin_path(settings.SERVICE_NAME).lstrip("/"), admin.site.urls),
     ]
 
