@@ -114,7 +114,7 @@ def run_drill(drill, ctx: DrillContext) -> dict:
         error = error or f"the platform did not recover: {exc}"
     ledger = Ledger(ctx.platform)
     left = ledger.wait_quiet(timeout=240)
-    counts = ledger.since(ctx.started)
+    counts = ledger.wait_delivered(ctx.started)
     invariants = ledger.invariants()
     broken = [f"{name}: {'; '.join(problems[:3])}" for name, problems in invariants if problems]
     ok = not error and counts.lost == 0 and not broken and not left

@@ -149,6 +149,22 @@ class Ledger:
             time.sleep(1.0)
         return left
 
+    def wait_delivered(self, moment: datetime, *, timeout: float = 240.0, stalled_after: float = 20.0) -> EventCounts:
+        """The events since `moment`, once every one has reached every subscriber, or
+        once no more arrive for `stalled_after` seconds. (A queue's depth alone does not
+        say it: RabbitMQ does not count messages a consumer holds unacknowledged.)"""
+        deadline = time.monotonic() + timeout
+        counts = self.since(moment)
+        progress_at, handled = time.monotonic(), counts.handled
+        while counts.lost and time.monotonic() < deadline:
+            time.sleep(1.0)
+            counts = self.since(moment)
+            if counts.handled != handled:
+                progress_at, handled = time.monotonic(), counts.handled
+            elif time.monotonic() - progress_at > stalled_after:
+                break
+        return counts
+
     # --- business invariants -----------------------------------------------------------------
     def invariants(self) -> list[tuple[str, list[str]]]:
         """[(invariant, problems)]: an invariant holds when its problem list is empty."""

@@ -111,6 +111,9 @@ class AmqpBroker:
             state.declared.add(name)
 
     def depth(self, name: str) -> int:
+        """Messages ready in the queue. Unlike Redis's, this leaves out those delivered to
+        a consumer and not yet acknowledged: AMQP's passive declare does not count them
+        (RabbitMQ's management API does)."""
         state = self._thread_state()
         try:
             _, count, _ = self.queue(name)(state.connection.default_channel).queue_declare(passive=True)
@@ -123,12 +126,12 @@ class AmqpBroker:
         """RabbitMQ keeps its queues on disk: a restart loses nothing, no epoch needed."""
         return None
 
-    def consumer(self, queue: str) -> KombuConsumer:
-        return KombuConsumer(self, queue)
+    def consumer(self, queue: str, *, prefetch: int = 100) -> KombuConsumer:
+        return KombuConsumer(self, queue, prefetch=prefetch)
 
 
 class KombuConsumer:
-    def __init__(self, broker: AmqpBroker, queue: str):
+    def __init__(self, broker: AmqpBroker, queue: str, *, prefetch: int):
         self.connection = broker.connection()
         self.connection.ensure_connection(max_retries=1)
         channel = self.connection.channel()
@@ -138,13 +141,11 @@ class KombuConsumer:
         self._consumer = Consumer(
             channel, queues=[bound], on_message=self._received.append, accept=["json"], no_ack=False
         )
-        self._prefetch_set = False
+        # Before consuming: a consumer without a prefetch bound is sent the whole queue.
+        self._consumer.qos(prefetch_count=prefetch)
         self._consumer.consume()
 
     def fetch(self, *, wait: float, limit: int, gap: float = 0.002) -> list[Delivery]:
-        if not self._prefetch_set:
-            self._consumer.qos(prefetch_count=limit)
-            self._prefetch_set = True
         try:
             self.connection.drain_events(timeout=wait)
         except TimeoutError:  # messages may have arrived all the same

@@ -81,7 +81,8 @@ class Broker(Protocol):
 
     def epoch(self, *, create: bool = True) -> str | None: ...
 
-    def consumer(self, queue: str) -> QueueConsumer: ...
+    def consumer(self, queue: str, *, prefetch: int = 100) -> QueueConsumer:
+        """A consumer of one queue, holding at most `prefetch` unacknowledged messages."""
 
     def reset(self) -> None:
         """Drop this thread's connection (after an error its state is unknown)."""

@@ -99,7 +99,8 @@ class RedisStreamsBroker:
         value = self.client.get(EPOCH_KEY)
         return value.decode() if isinstance(value, bytes) else value
 
-    def consumer(self, queue: str) -> StreamConsumer:
+    def consumer(self, queue: str, *, prefetch: int = 100) -> StreamConsumer:
+        """`prefetch` is what one read may take at most; each fetch names its own limit."""
         return StreamConsumer(self.options, queue)
 
     def reset(self) -> None:

@@ -74,7 +74,7 @@ class EventConsumer:
         while not self._stop.is_set():
             consumer = None
             try:
-                consumer = self.broker.consumer(self.queue)
+                consumer = self.broker.consumer(self.queue, prefetch=self.batch_size)
                 self.disconnected_since, delay = None, 0.5
                 reclaimed_at = 0.0
                 while not self._stop.is_set():
