@@ -49,6 +49,12 @@ def _readpath(args):
     return readpath.run(readpath.Options(duration=args.duration, rounds=args.rounds, products=args.read_products))
 
 
+def _login(args):
+    from . import login
+
+    return login.run(login.Options())
+
+
 def _load(args):
     from . import load
 
@@ -58,6 +64,7 @@ def _load(args):
 BENCHMARKS = {
     "gateway": _gateway,
     "readpath": _readpath,
+    "login": _login,
     "bus": _bus,
     "checkout": _checkout,
     "push": _push,
