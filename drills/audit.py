@@ -119,11 +119,16 @@ class Ledger:
         return counts
 
     def backlog(self) -> dict[str, int]:
-        """What is still on its way: unsent outbox rows, scheduled retries, queued messages."""
+        """What is still on its way: unsent outbox rows, scheduled retries, queued messages,
+        and provider calls a killed payment worker left in flight (the resolver settles
+        them after PAYMENT_RESOLVE_AFTER_SECONDS, and what they settle publishes more)."""
         waiting = {}
         for name, db in self.db.items():
             waiting[f"{name} outbox"] = db.rows("SELECT COUNT(*) FROM events_outboxmessage WHERE sent_at IS NULL")[0][0]
             waiting[f"{name} retries"] = db.rows("SELECT COUNT(*) FROM events_scheduledretry")[0][0]
+        waiting["payments in flight"] = self.db["payment"].rows(
+            "SELECT COUNT(*) FROM payments_payment WHERE status IN ('charging', 'refunding')"
+        )[0][0]
         try:
             for queue in all_queues(self.table):
                 waiting[queue] = self.broker.depth(queue)  # not yet acknowledged, delivered or not
