@@ -138,6 +138,7 @@ async def test_a_gap_older_than_the_retained_history_is_not_recovered(open_clien
     push_config.PUSH = {**push_config.PUSH, "HISTORY_EVENTS": 3, "HISTORY_SECONDS": 0}
     client = await open_client()
     _, old_offset = publish(product_created())
+    await asyncio.sleep(0.01)  # older than the newest by a millisecond at least: "older than 0 s"
     in_the_gap = {publish(product_created())[0].id for _ in range(5)}
     await asyncio.sleep(0.3)  # `publish` held the loop: let the hub read them first
 

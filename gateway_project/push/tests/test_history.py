@@ -66,7 +66,10 @@ def test_the_epoch_of_a_stream_is_set_once(store):
 
 def test_history_keeps_the_last_events_even_when_they_are_old(push_config, store):
     push_config.PUSH = {**push_config.PUSH, "HISTORY_EVENTS": 5, "HISTORY_SECONDS": 0}
-    offsets = [history.record(Envelope.wrap(product_created(), source="c")) for _ in range(12)]
+    offsets = []
+    for _ in range(12):
+        offsets.append(history.record(Envelope.wrap(product_created(), source="c")))
+        time.sleep(0.002)  # each older than the next by a millisecond at least: "older than 0 s"
     stream = _keys().public("catalog.product.created")
     assert [
         f"{Offset.parse(o).epoch}:{i}" for o, (i, _) in zip(offsets[-5:], store.xrange(stream), strict=True)
