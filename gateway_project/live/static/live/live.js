@@ -428,6 +428,10 @@
   /* global io */
   const socket = io({
     transports: ["websocket"],
+    // A connection attempt that gets no answer (packets dropped, not refused) is given
+    // up after 5 s and tried again, instead of socket.io-client's 20 s: the page
+    // says "Live" again within seconds of the network coming back.
+    timeout: 5000,
     // Read at every (re)connection: the current token, or none for public events only.
     auth: (send) => send(session.access ? { token: session.access } : {}),
   });
