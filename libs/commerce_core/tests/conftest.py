@@ -20,6 +20,18 @@ def wait_for(predicate, *, timeout: float = 10.0, interval: float = 0.05):
     pytest.fail(f"condition not met within {timeout}s")
 
 
+def run_worker_until(bus, predicate, *, timeout: float = 10.0):
+    """Start this service's event worker on `bus`, wait until `predicate()`, stop it."""
+    from commerce_core.events.worker import EventWorker
+
+    events = EventWorker(broker=bus)
+    events.start()
+    try:
+        return wait_for(predicate, timeout=timeout)
+    finally:
+        events.stop()
+
+
 @pytest.fixture
 def redis_client():
     return redis.Redis.from_url(settings.REDIS_URL)

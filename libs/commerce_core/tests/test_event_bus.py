@@ -15,7 +15,7 @@ from commerce_core.events.routing import events_queue, queues_for
 from tests.busapp.contracts import ThingFailed, ThingHappened, ThingPushed
 from tests.busapp.handlers import attempts, behaviour, pushed
 from tests.busapp.models import Effect
-from tests.conftest import queued_event_ids, wait_for
+from tests.conftest import queued_event_ids, run_worker_until, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -103,18 +103,11 @@ def test_every_subscribed_queue_gets_its_own_copy_and_no_other_queue_gets_one(bu
 
 
 def test_events_published_while_the_subscriber_was_down_are_handled_when_it_starts(bus, own_queue):
-    from commerce_core.events.worker import EventWorker
-
     for thing_id in (10, 11, 12):
         committed(ThingHappened(thing_id=thing_id))
     assert len(queued_event_ids(bus, own_queue)) == 3  # waiting in the broker, no worker running
 
-    events = EventWorker(broker=bus)
-    events.start()
-    try:
-        wait_for(lambda: Effect.objects.filter(handler="record").count() == 3)
-    finally:
-        events.stop()
+    run_worker_until(bus, lambda: Effect.objects.filter(handler="record").count() == 3)
     assert sorted(Effect.objects.filter(handler="record").values_list("thing_id", flat=True)) == [10, 11, 12]
 
 
@@ -147,12 +140,7 @@ def test_events_lost_with_a_redis_restarted_empty_are_sent_again_and_handled_onc
     assert queued_event_ids(bus, own_queue) == [str(lost.event_id)]
     redis_client.flushdb()  # ...and gone with the broker's data
 
-    events = EventWorker(broker=bus)
-    events.start()
-    try:
-        wait_for(lambda: Effect.objects.filter(handler="record", thing_id=31).exists(), timeout=15)
-    finally:
-        events.stop()
+    run_worker_until(bus, lambda: Effect.objects.filter(handler="record", thing_id=31).exists(), timeout=15)
     assert Effect.objects.filter(handler="record", thing_id=30).count() == 1  # resent, but not handled again
     assert InboxMessage.objects.filter(event_id=handled_before.event_id, handler__endswith="record_thing").count() == 1
 
@@ -188,8 +176,6 @@ def test_messages_queued_by_an_earlier_release_in_a_redis_list_are_handled_after
     import base64
     import json
 
-    from commerce_core.events.worker import EventWorker
-
     def kombu_message(body) -> str:  # how Kombu's Redis transport stored a message
         encoded = base64.b64encode(json.dumps(body).encode()).decode()
         return json.dumps({"body": encoded, "content-type": "application/json", "content-encoding": "utf-8",
@@ -201,12 +187,9 @@ def test_messages_queued_by_an_earlier_release_in_a_redis_list_are_handled_after
     redis_client.lpush(own_queue, kombu_message([[celery_task], {}, {"callbacks": None}]))
     redis_client.lpush(own_queue, kombu_message(plain))
 
-    events = EventWorker(broker=bus)
-    events.start()
-    try:
-        wait_for(lambda: Effect.objects.filter(handler="record", thing_id__in=[80, 81]).count() == 2, timeout=15)
-    finally:
-        events.stop()
+    run_worker_until(
+        bus, lambda: Effect.objects.filter(handler="record", thing_id__in=[80, 81]).count() == 2, timeout=15
+    )
     assert redis_client.type(own_queue) == b"stream" and bus.depth(own_queue) == 0
     assert not redis_client.exists(f"{own_queue}.legacy-list")
 
@@ -296,14 +279,9 @@ def test_messages_a_killed_worker_took_and_never_acknowledged_are_handled_after_
     if bus.options.is_amqp:
         crashed.connection.transport.close_connection(crashed.connection.connection)
 
-    from commerce_core.events.worker import EventWorker
-
-    events = EventWorker(broker=bus)
-    events.start()
-    try:
-        wait_for(lambda: Effect.objects.filter(handler="record", thing_id__in=[42, 43]).count() == 2, timeout=15)
-    finally:
-        events.stop()
+    run_worker_until(
+        bus, lambda: Effect.objects.filter(handler="record", thing_id__in=[42, 43]).count() == 2, timeout=15
+    )
     assert bus.depth(own_queue) == 0
 
 
