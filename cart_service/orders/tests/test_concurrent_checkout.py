@@ -9,6 +9,7 @@ from carts.models import CartItem
 from django.db import connections
 from django.utils import timezone
 
+from commerce_core.events.broker_base import Sent
 from commerce_core.events.models import OutboxMessage
 from orders import services
 from orders.models import IdempotencyRecord, Order
@@ -28,7 +29,7 @@ def bus_offline(monkeypatch):
 
     def keep(envelopes):
         sent.extend(envelopes)
-        return [None] * len(envelopes)
+        return Sent([None] * len(envelopes))
 
     monkeypatch.setattr("commerce_core.events.outbox.send_many", keep)
     return sent

@@ -17,6 +17,7 @@ import pytest
 from catalog.models import Product
 from django.db import DatabaseError, connection
 
+from commerce_core.events.broker_base import Sent
 from commerce_core.events.delivery import Received, record_batch
 from commerce_core.events.envelope import Envelope
 from commerce_core.events.models import InboxMessage, OutboxMessage, ScheduledRetry
@@ -57,7 +58,7 @@ def run_like_a_worker(body: dict, errors: list, start: threading.Barrier) -> Non
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_checkouts_for_five_units_reserve_exactly_five(monkeypatch):
     # Keep these events off the real broker: what was published is read from the outbox.
-    monkeypatch.setattr("commerce_core.events.outbox.send_many", lambda envelopes: [None] * len(envelopes))
+    monkeypatch.setattr("commerce_core.events.outbox.send_many", lambda envelopes: Sent([None] * len(envelopes)))
     mug = Product.objects.create(name="Mug", price="10.00", stock=UNITS)
     pan = Product.objects.create(name="Pan", price="30.00", stock=UNITS)
     # Half the orders name the pan first: locking in id order keeps them from deadlocking.
@@ -91,7 +92,7 @@ def test_twenty_concurrent_checkouts_for_five_units_reserve_exactly_five(monkeyp
 @pytest.mark.timeout(120)
 @pytest.mark.django_db(transaction=True)
 def test_the_same_order_delivered_by_several_workers_at_once_is_reserved_once(monkeypatch):
-    monkeypatch.setattr("commerce_core.events.outbox.send_many", lambda envelopes: [None] * len(envelopes))
+    monkeypatch.setattr("commerce_core.events.outbox.send_many", lambda envelopes: Sent([None] * len(envelopes)))
     mug = Product.objects.create(name="Mug", price="10.00", stock=UNITS)
     order = order_placed((mug, 2))
     # Distinct event ids, so the inbox does not stop them: only the unique order id does.

@@ -42,6 +42,7 @@ COMMERCE_EVENTS = {
             "bustest.thing.happened",
             "bustest.thing.failed",
             "bustest.thing.pushed",
+            "bustest.thing.tallied",
             "auth.user.registered",
             "auth.user.updated",
         },

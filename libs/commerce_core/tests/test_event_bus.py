@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import OperationalError, transaction
 
 from commerce_core.events import delivery, outbox
+from commerce_core.events.broker_base import Sent
 from commerce_core.events.envelope import Envelope
 from commerce_core.events.models import DeadLetter, InboxMessage, OutboxMessage, ScheduledRetry
 from commerce_core.events.outbox import publish, relay_pending, sender
@@ -68,7 +69,7 @@ def test_a_rolled_back_transaction_publishes_nothing(bus, own_queue):
 
 def test_an_event_whose_send_failed_stays_unsent_and_is_sent_again_by_the_relay(bus, own_queue, monkeypatch):
     def broker_down(items):
-        return [ConnectionError("broker unreachable")] * len(items)
+        return Sent([ConnectionError("broker unreachable")] * len(items))
 
     monkeypatch.setattr(bus, "publish_many", broker_down)
     message = committed(ThingHappened(thing_id=7))
@@ -386,7 +387,7 @@ def test_the_heartbeat_reports_an_outbox_that_stopped_draining(bus, monkeypatch,
     settings.COMMERCE_EVENTS = {**settings.COMMERCE_EVENTS, "OUTBOX_ALARM_SECONDS": 0.0}
 
     def broker_down(items):
-        return [ConnectionError("broker unreachable")] * len(items)
+        return Sent([ConnectionError("broker unreachable")] * len(items))
 
     monkeypatch.setattr(bus, "publish_many", broker_down)
     committed(ThingHappened(thing_id=70))

@@ -14,7 +14,7 @@ import threading
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 
-from .broker_base import BrokerOptions, Delivery, Unroutable
+from .broker_base import BrokerOptions, Delivery, Sent, Unroutable
 
 #: The default exchange: a message routed by the name of the queue it goes to.
 DIRECT_TO_QUEUE = Exchange("")
@@ -91,7 +91,7 @@ class AmqpBroker:
             self.reset()
             raise
 
-    def publish_many(self, items: list[tuple[dict, list[str]]]) -> list[BaseException | None]:
+    def publish_many(self, items: list[tuple[dict, list[str]]]) -> Sent:
         errors: list[BaseException | None] = []
         for envelope, queues in items:
             try:
@@ -100,7 +100,7 @@ class AmqpBroker:
                 errors.append(exc)
             else:
                 errors.append(None)
-        return errors
+        return Sent(errors)
 
     # --- queues ------------------------------------------------------------------------
     def declare(self, names: list[str]) -> None:

@@ -39,6 +39,18 @@ class BrokerOptions:
 
 
 @dataclass
+class Sent:
+    """What publishing a batch came to."""
+
+    #: Per item, the error that kept it from the broker, or None.
+    errors: list[BaseException | None]
+    #: The broker's epoch, read before the first item went in: "" when the broker
+    #: keeps none (RabbitMQ) or it could not be read (then the items are sent again
+    #: should the broker's data turn out lost, which is harmless).
+    epoch: str = ""
+
+
+@dataclass
 class Delivery:
     """A message taken from a queue: its decoded body, and what acknowledges it."""
 
@@ -70,9 +82,8 @@ class Broker(Protocol):
     def publish(self, envelope: dict, queues: list[str]) -> None:
         """Put one envelope into each of `queues`; raises if the broker did not take it."""
 
-    def publish_many(self, items: list[tuple[dict, list[str]]]) -> list[BaseException | None]:
-        """Several envelopes in as few round trips as the broker allows; per item, the
-        error that kept it from the broker, or None."""
+    def publish_many(self, items: list[tuple[dict, list[str]]]) -> Sent:
+        """Several envelopes in as few round trips as the broker allows."""
 
     def declare(self, names: list[str]) -> None: ...
 

@@ -29,7 +29,7 @@ import secrets
 
 import redis
 
-from .broker_base import EPOCH_KEY, BrokerOptions, Delivery
+from .broker_base import EPOCH_KEY, BrokerOptions, Delivery, Sent
 
 GROUP = "workers"
 FIELD = "e"
@@ -61,29 +61,32 @@ class RedisStreamsBroker:
 
     # --- publishing ----------------------------------------------------------------
     def publish(self, envelope: dict, queues: list[str]) -> None:
-        errors = self.publish_many([(envelope, queues)])
-        if errors[0] is not None:
-            raise errors[0]
+        error = self.publish_many([(envelope, queues)]).errors[0]
+        if error is not None:
+            raise error
 
-    def publish_many(self, items: list[tuple[dict, list[str]]]) -> list[BaseException | None]:
+    def publish_many(self, items: list[tuple[dict, list[str]]]) -> Sent:
+        # The epoch is read in the same round trip, ahead of the XADDs: Redis runs a
+        # pipeline's commands in order, so it is the epoch the events went into.
         pipe = self.client.pipeline(transaction=False)
+        pipe.get(EPOCH_KEY)
         owners = []
         for index, (envelope, queues) in enumerate(items):
             body = json.dumps(envelope, separators=(",", ":"))
             for queue in queues:
                 pipe.xadd(queue, {FIELD: body})
                 owners.append(index)
-        if not owners:
-            return [None] * len(items)
         try:
-            results = pipe.execute(raise_on_error=False)
+            epoch, *results = pipe.execute(raise_on_error=False)
         except redis.RedisError as exc:
-            return [exc] * len(items)
+            return Sent([exc] * len(items))
         errors: list[BaseException | None] = [None] * len(items)
         for index, result in zip(owners, results, strict=True):
             if isinstance(result, Exception) and errors[index] is None:
                 errors[index] = result
-        return errors
+        if isinstance(epoch, bytes):
+            epoch = epoch.decode()
+        return Sent(errors, epoch=epoch if isinstance(epoch, str) else "")
 
     # --- queues ----------------------------------------------------------------------
     def declare(self, names: list[str]) -> None:

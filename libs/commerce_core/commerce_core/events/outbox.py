@@ -35,6 +35,7 @@ from .. import faults
 from ..observability import metrics, tracing
 from ..web.request_id import current_request_id
 from .broker import default_broker
+from .broker_base import Sent
 from .contracts import EventContract
 from .envelope import Envelope
 from .models import OutboxMessage
@@ -81,21 +82,31 @@ def send(envelope: dict) -> None:
         default_broker().publish(envelope, queues)
 
 
-def send_many(envelopes: list[dict]) -> list[BaseException | None]:
-    """Several envelopes in as few broker round trips as possible; per envelope, the
-    error that kept it from the broker, or None."""
+def send_many(envelopes: list[dict]) -> Sent:
+    """Several envelopes in as few broker round trips as possible: per envelope, the
+    error that kept it from the broker, or None, and the epoch they were sent in."""
     return default_broker().publish_many([(envelope, queues_for(envelope["type"])) for envelope in envelopes])
+
+
+#: Put in the sender's queue by `flush()`: mark what was sent now, without waiting.
+_FLUSH = object()
 
 
 class OutboxSender:
     """This process's sender: a daemon thread that publishes committed events and
-    marks them sent in one UPDATE per batch.
+    marks them sent.
 
     Handing the event over costs the request a queue put; the broker round trips
-    and the write that marks rows sent happen here, together for every event that
-    committed meanwhile."""
+    happen here, together for every event that committed meanwhile. Rows sent are
+    marked a little later (`MARK_DELAY_SECONDS`), in one UPDATE for every batch sent
+    meanwhile: with one UPDATE per batch, a service publishing a few events per
+    request spent as many statements marking rows as writing them."""
 
     MAX_BATCH = 500
+    #: A sent row is marked at most this long after its send. Far below the relay's
+    #: `RELAY_AFTER_SECONDS`, so the relay leaves it alone meanwhile; a process that
+    #: dies in between leaves it unmarked, and the relay sends it once more (harmless).
+    MARK_DELAY_SECONDS = 0.1
     #: An idle sender closes its database connection after this many seconds.
     IDLE_SECONDS = 5.0
 
@@ -105,6 +116,9 @@ class OutboxSender:
         self._progress = threading.Condition()
         self._submitted = 0
         self._finished = 0
+        #: Sent and not yet marked: row ids by the broker epoch they were sent in.
+        self._unmarked: dict[str, list] = {}
+        self._mark_due = 0.0
 
     def submit(self, pk, envelope: dict) -> None:
         with self._progress:
@@ -115,25 +129,32 @@ class OutboxSender:
         self._queue.put((pk, envelope))
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until everything submitted so far was sent (or failed); True if it was."""
+        """Wait until everything submitted so far was sent and marked (or failed); True if it was."""
         with self._progress:
             target = self._submitted
+            if self._finished >= target:
+                return True
+        self._queue.put(_FLUSH)
+        with self._progress:
             return self._progress.wait_for(lambda: self._finished >= target, timeout)
 
     def _run(self) -> None:
         while True:
+            wait = max(0.0, self._mark_due - time.monotonic()) if self._unmarked else self.IDLE_SECONDS
             try:
-                item = self._queue.get(timeout=self.IDLE_SECONDS)
+                item = self._queue.get(timeout=wait)
             except queue.Empty:
-                connection.close()  # this thread's own; not held while nothing happens
+                if self._unmarked:
+                    self._mark()
+                else:
+                    connection.close()  # this thread's own; not held while nothing happens
                 continue
             items = [item, *self._take_waiting()]
-            try:
-                self._send_batch(items)
-            finally:
-                with self._progress:
-                    self._finished += len(items)
-                    self._progress.notify_all()
+            sends = [item for item in items if item is not _FLUSH]
+            if sends:
+                self._send_batch(sends)
+            if self._unmarked and (len(sends) < len(items) or time.monotonic() >= self._mark_due):
+                self._mark()
 
     def _take_waiting(self) -> list:
         items = []
@@ -146,39 +167,46 @@ class OutboxSender:
 
     def _send_batch(self, items: list) -> None:
         faults.point("outbox.before_send")  # the drills kill the process here, after the commit
-        sent, failed = [], []
-        epoch = _epoch_before_sending()
         try:
-            errors = send_many([envelope for _, envelope in items])
+            sent = send_many([envelope for _, envelope in items])
         except Exception as exc:  # the relay sends them again; the changes themselves are committed
-            errors = [exc] * len(items)
-        for (pk, _), error in zip(items, errors, strict=True):
+            sent = Sent([exc] * len(items))
+        failed = []
+        if not self._unmarked:
+            self._mark_due = time.monotonic() + self.MARK_DELAY_SECONDS
+        for (pk, _), error in zip(items, sent.errors, strict=True):
             if error is None:
-                sent.append(pk)
+                self._unmarked.setdefault(sent.epoch, []).append(pk)
             else:
                 failed.append((pk, error))
+        if failed:
+            try:
+                close_old_connections()
+                for pk, exc in failed:
+                    logger.warning("sending event %s failed, the relay will retry: %s", pk, exc)
+                    note_send_failure(pk, exc)
+            except Exception as exc:  # the rows stay unsent: the relay retries them anyway
+                logger.warning("recording %d failed sends failed: %s", len(failed), exc)
+            self._finish(len(failed))
+
+    def _mark(self) -> None:
+        unmarked, self._unmarked = self._unmarked, {}
         try:
             close_old_connections()
-            if sent:
-                mark_sent(sent, epoch=epoch)
-            for pk, exc in failed:
-                logger.warning("sending event %s failed, the relay will retry: %s", pk, exc)
-                note_send_failure(pk, exc)
+            for epoch, pks in unmarked.items():
+                mark_sent(pks, epoch=epoch)
         except Exception as exc:  # unmarked rows are only sent once more by the relay, never lost
-            logger.warning("recording the outcome of %d sends failed: %s", len(items), exc)
+            logger.warning("marking sent events failed: %s", exc)
+        self._finish(sum(len(pks) for pks in unmarked.values()))
+
+    def _finish(self, count: int) -> None:
+        with self._progress:
+            self._finished += count
+            self._progress.notify_all()
 
 
 sender = OutboxSender()
 atexit.register(sender.flush, 5.0)
-
-
-def _epoch_before_sending() -> str:
-    """The broker's epoch, read before a send: an event marked with an epoch the broker
-    has since lost is sent again, however late the mark is written."""
-    try:
-        return default_broker().epoch(create=False) or ""
-    except Exception:  # the send is about to fail too; an empty epoch only means "send again"
-        return ""
 
 
 def mark_sent(pks: list, *, epoch: str) -> None:
@@ -210,16 +238,15 @@ def relay_pending(*, older_than_seconds: float | None = None, limit: int = 500) 
             .order_by("created_at")[:limit]
         )
         delivered = []
-        epoch = _epoch_before_sending() if pending else ""
-        errors = send_many([message.envelope for message in pending]) if pending else []
-        for message, error in zip(pending, errors, strict=True):
+        sent = send_many([message.envelope for message in pending]) if pending else Sent([])
+        for message, error in zip(pending, sent.errors, strict=True):
             if error is None:
                 delivered.append(message.pk)
             else:
                 logger.warning("relaying event %s failed: %s", message.event_id, error)
                 note_send_failure(message.pk, error)
         if delivered:
-            mark_sent(delivered, epoch=epoch)
+            mark_sent(delivered, epoch=sent.epoch)
         sent = len(delivered)
     return sent
 

@@ -108,6 +108,9 @@ def build_databases(service: str) -> dict:
     # Reusing connections saves a connect (and SQLite's pragmas) on every request.
     config["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     config["CONN_HEALTH_CHECKS"] = True
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Django's, with the health check of a reused connection at most once a second.
+        config["ENGINE"] = "commerce_core.databases.postgresql"
     if config["ENGINE"].endswith("sqlite3"):
         # Web and worker processes share the file: WAL lets readers run beside the
         # writer, IMMEDIATE takes the write lock up front instead of failing late.

@@ -18,3 +18,10 @@ class ThingPushed(EventContract):
     """Handled outside the database (atomic=False), as push is."""
 
     thing_id: int
+
+
+@event_contract("bustest.thing.tallied")
+class ThingTallied(EventContract):
+    """Handled by a handler whose services nest `atomic` blocks."""
+
+    thing_id: int

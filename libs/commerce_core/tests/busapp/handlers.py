@@ -2,12 +2,13 @@
 
 import threading
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from commerce_core.events.api import handles
 
-from .contracts import ThingFailed, ThingHappened, ThingPushed
-from .models import Effect
+from .contracts import ThingFailed, ThingHappened, ThingPushed, ThingTallied
+from .models import Effect, Tally
 
 behaviour = {"flaky_failures_left": 0, "broken": True}
 attempts: dict[str, int] = {}
@@ -66,3 +67,16 @@ def push_thing(event, envelope):
         raise RuntimeError("push target unavailable")
     assert not transaction.get_connection().in_atomic_block, "a non-atomic handler runs outside any transaction"
     pushed[envelope.id] = pushed.get(envelope.id, 0) + 1
+
+
+@handles(ThingTallied)
+@transaction.atomic
+def tally_thing(event, envelope):
+    """Nests `atomic` blocks as the services do, and goes on after the inner one
+    failed, as a create that lost to an existing row does: that needs its savepoint."""
+    _attempt("tally")
+    try:
+        with transaction.atomic():
+            Tally.objects.create(thing_id=event.thing_id)
+    except IntegrityError:
+        Tally.objects.filter(thing_id=event.thing_id).update(count=F("count") + 1)

@@ -6,3 +6,10 @@ class Effect(models.Model):
 
     handler = models.CharField(max_length=50)
     thing_id = models.IntegerField()
+
+
+class Tally(models.Model):
+    """How often a thing was tallied: one row per thing, made by its first tally."""
+
+    thing_id = models.IntegerField(unique=True)
+    count = models.IntegerField(default=1)

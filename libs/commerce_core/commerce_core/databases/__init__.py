@@ -1,0 +1,1 @@
+"""Database backends: Django's own, with what a busy service needs on top."""

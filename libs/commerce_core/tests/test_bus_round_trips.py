@@ -1,0 +1,108 @@
+"""What the bus saves per event in round trips to the database and the broker:
+no savepoints while handlers succeed, sent rows marked together, the broker's
+epoch read with the publish. Each saving keeps its guarantee."""
+
+import threading
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from commerce_core.events import delivery, outbox
+from commerce_core.events.broker_base import Sent
+from commerce_core.events.envelope import Envelope
+from commerce_core.events.models import InboxMessage, ScheduledRetry
+from commerce_core.events.routing import events_queue
+from tests.busapp.contracts import ThingTallied
+from tests.busapp.handlers import attempts
+from tests.busapp.models import Tally
+
+
+def tallied(thing_id: int) -> delivery.Received:
+    return delivery.Received.parse(Envelope.wrap(ThingTallied(thing_id=thing_id), source="test").to_dict())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_runs_the_nested_blocks_of_its_handlers_without_savepoints():
+    with CaptureQueriesContext(connection) as queries:
+        outcome = delivery.record_batch([tallied(1), tallied(2)])
+    assert outcome.handled == 2
+    assert [query["sql"] for query in queries if "SAVEPOINT" in query["sql"].upper()] == []
+    assert sorted(Tally.objects.values_list("thing_id", "count")) == [(1, 1), (2, 1)]
+    assert InboxMessage.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_handler_that_goes_on_after_a_nested_block_failed_is_run_again_with_its_savepoint():
+    Tally.objects.create(thing_id=3)  # so the handler's create fails, and it counts instead
+    runs_before = attempts.get("tally", 0)
+    outcome = delivery.record_batch([tallied(3), tallied(4)])
+    assert (outcome.handled, outcome.retries_scheduled) == (2, 0)
+    assert sorted(Tally.objects.values_list("thing_id", "count")) == [(3, 2), (4, 1)]
+    assert not ScheduledRetry.objects.exists()
+    # The fast pass stopped at the first and was rolled back; the careful pass ran both.
+    assert attempts["tally"] - runs_before == 3
+
+
+class FakeBroker:
+    """Takes every envelope at once in the epoch "e1", and lets the test wait for each send."""
+
+    def __init__(self):
+        self.sends: list[int] = []
+        self.marks: list[tuple[list, str]] = []
+        self.sent_one = threading.Semaphore(0)
+
+    def send_many(self, envelopes):
+        self.sends.append(len(envelopes))
+        self.sent_one.release()
+        return Sent([None] * len(envelopes), epoch="e1")
+
+    def mark_sent(self, pks, *, epoch):
+        self.marks.append((sorted(pks), epoch))
+
+
+@pytest.fixture
+def fake_broker(monkeypatch):
+    fake = FakeBroker()
+    monkeypatch.setattr(outbox, "send_many", fake.send_many)
+    monkeypatch.setattr(outbox, "mark_sent", fake.mark_sent)
+    return fake
+
+
+def test_events_sent_one_after_another_are_marked_sent_together_in_one_statement(fake_broker):
+    sender = outbox.OutboxSender()
+    sender.MARK_DELAY_SECONDS = 0.5
+    for pk in range(5):
+        sender.submit(pk, {"type": "bustest.thing.happened"})
+        assert fake_broker.sent_one.acquire(timeout=5)  # sent on its own before the next comes
+    assert fake_broker.sends == [1, 1, 1, 1, 1]
+    assert sender.flush(timeout=5)
+    assert fake_broker.marks == [([0, 1, 2, 3, 4], "e1")]
+
+
+def test_flush_marks_what_was_sent_without_waiting_for_the_delay(fake_broker):
+    sender = outbox.OutboxSender()
+    sender.MARK_DELAY_SECONDS = 3600.0
+    sender.submit(7, {"type": "bustest.thing.happened"})
+    assert fake_broker.sent_one.acquire(timeout=5)
+    assert sender.flush(timeout=5)
+    assert fake_broker.marks == [([7], "e1")]
+
+
+def test_sent_events_are_marked_within_the_delay_without_a_flush(fake_broker, monkeypatch):
+    marked = threading.Event()
+    monkeypatch.setattr(outbox, "mark_sent", lambda pks, *, epoch: marked.set())
+    sender = outbox.OutboxSender()
+    sender.MARK_DELAY_SECONDS = 0.05
+    sender.submit(8, {"type": "bustest.thing.happened"})
+    assert marked.wait(timeout=5)
+
+
+@pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="a Redis broker's epoch")
+def test_a_redis_broker_reads_its_epoch_in_the_round_trip_of_the_publish(bus):
+    epoch = bus.epoch()  # set when the broker is first used
+    envelope = Envelope.wrap(ThingTallied(thing_id=9), source="test").to_dict()
+    sent = bus.publish_many([(envelope, [events_queue(settings.SERVICE_NAME)])])
+    assert sent.errors == [None]
+    assert sent.epoch == epoch
