@@ -6,7 +6,7 @@ Each queue is a stream, `<service>.events`, read by one consumer group, `workers
 - Consuming: XREADGROUP takes a batch in one round trip and puts every message it
   returns in the group's pending list, on the server, in the same step: a worker
   killed at any instant leaves its messages pending, never lost.
-- Acknowledging: XACK then XDEL, in one round trip, so a stream holds only what is
+- Acknowledging: XACK then XDEL, in one script, so a stream holds only what is
   still to be handled (XLEN is the queue's depth).
 - Crashes: a worker reads its own pending messages first when it starts (it comes
   back under the same consumer name, `EVENT_CONSUMER_NAME`, by default the host's
@@ -51,6 +51,14 @@ local item = redis.call('RPOP', KEYS[1])
 if not item then return 0 end
 redis.call('XADD', KEYS[2], '*', ARGV[1], item)
 return 1
+"""
+
+
+#: Acknowledged and deleted together, atomically (both or neither: no entry left
+#: behind), in one command where MULTI/XACK/XDEL/EXEC took four.
+ACK_AND_DELETE = """
+redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 2))
+return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
 """
 
 
@@ -121,6 +129,7 @@ class StreamConsumer:
         self.min_idle_ms = int(options.visibility_timeout * 1000)
         # Reads block for up to a few seconds: the socket must wait longer than that.
         self.client = _client(options, read_timeout=30.0)
+        self._ack_and_delete = self.client.register_script(ACK_AND_DELETE)
         _create_group(self.client, queue)
         #: Until its own pending messages are read back, a consumer reads those first.
         self._own_pending = True
@@ -153,11 +162,7 @@ class StreamConsumer:
     def ack(self, deliveries: list[Delivery]) -> None:
         if not deliveries:
             return
-        ids = [delivery.token for delivery in deliveries]
-        pipe = self.client.pipeline(transaction=True)  # both or neither: no entry left behind
-        pipe.xack(self.queue, GROUP, *ids)
-        pipe.xdel(self.queue, *ids)
-        pipe.execute()
+        self._ack_and_delete(keys=[self.queue], args=[GROUP, *(delivery.token for delivery in deliveries)])
 
     def reclaim(self) -> list[Delivery]:
         """Messages pending for another consumer longer than the visibility timeout."""

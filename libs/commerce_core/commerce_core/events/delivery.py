@@ -22,6 +22,7 @@ every handler in a savepoint of its own, so that a failing handler leaves no
 effect while the others keep theirs.
 """
 
+import functools
 import logging
 import random
 from collections.abc import Iterator
@@ -154,21 +155,29 @@ def _already_handled(events: list[Received], *, atomic: bool) -> set[tuple[str, 
     names = {h.name for received in events for h in handlers_for(received.envelope.type) if h.atomic == atomic}
     if not names:
         return set()
+    database = transaction.get_connection()  # once: each use of the `connection` proxy looks it up again
     event_id = InboxMessage._meta.get_field("event_id")
     # Prepared as the ORM prepares `event_id__in=...` (a string that is not a UUID raises alike).
-    ids = {event_id.get_db_prep_value(received.envelope.id, connection) for received in events}
-    sql = _INBOX_LOOKUP.format(
-        table=connection.ops.quote_name(InboxMessage._meta.db_table),
-        ids=", ".join(["%s"] * len(ids)),
-        names=", ".join(["%s"] * len(names)),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, *names])
+    ids = {event_id.get_db_prep_value(received.envelope.id, database) for received in events}
+    with database.cursor() as cursor:
+        cursor.execute(_inbox_sql(_INBOX_LOOKUP, database.vendor, len(ids), len(names)), [*ids, *names])
         rows = cursor.fetchall()
     return {(str(event_id.to_python(value)), handler) for value, handler in rows}
 
 
 _INBOX_LOOKUP = "SELECT event_id, handler FROM {table} WHERE event_id IN ({ids}) AND handler IN ({names})"
+
+
+@functools.cache
+def _inbox_sql(template: str, vendor: str, first: int, second: int = 0) -> str:
+    """`template` for a batch of this shape, written once per shape (and backend)."""
+    database = transaction.get_connection()
+    table = database.ops.quote_name(InboxMessage._meta.db_table)
+    if template is _INBOX_INSERT:
+        columns = [database.ops.quote_name(InboxMessage._meta.get_field(name).column) for name in _INBOX_COLUMNS]
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        return template.format(table=table, columns=", ".join(columns), rows=", ".join([row] * first))
+    return template.format(table=table, ids=", ".join(["%s"] * first), names=", ".join(["%s"] * second))
 
 
 def _run_in_transaction(
@@ -282,20 +291,24 @@ def _insert_inbox_rows(rows: list[InboxMessage]) -> None:
     push handlers run outside transactions)."""
     if not rows:
         return
-    now = timezone.now()
-    fields = [InboxMessage._meta.get_field(name) for name in _INBOX_COLUMNS]
+    database = transaction.get_connection()
+    meta = InboxMessage._meta
+    # Only these two need converting for the backend; the others are strings already.
+    event_id, processed_at = meta.get_field("event_id"), meta.get_field("processed_at")
+    now = processed_at.get_db_prep_value(timezone.now(), database)
     values = []
     for row in rows:
-        row.processed_at = now
-        values.extend(field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields)
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = _INBOX_INSERT.format(
-        table=connection.ops.quote_name(InboxMessage._meta.db_table),
-        columns=", ".join(connection.ops.quote_name(field.column) for field in fields),
-        rows=", ".join([placeholders] * len(rows)),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        values += [
+            event_id.get_db_prep_value(row.event_id, database),
+            row.handler,
+            row.event_type,
+            row.source,
+            row.subject,
+            row.correlation_id,
+            now,
+        ]
+    with database.cursor() as cursor:
+        cursor.execute(_inbox_sql(_INBOX_INSERT, database.vendor, len(rows)), values)
 
 
 # PostgreSQL and SQLite (3.24 and newer) both spell it so.
