@@ -230,28 +230,18 @@ def cart_item_remove(*, user_id: int, product_id: int) -> CartContents:
 # --- carts, changed by the checkout saga -------------------------------------------------
 
 
-@transaction.atomic
-def cart_items_take_out(*, user_id: int, lines: Iterable[tuple[int, int]]) -> CartContents | None:
-    """Take `(product_id, quantity)` pairs out of the user's cart: checkout takes the
-    lines it orders with it, so that the cart is ordered once.
+def cart_items_ordered(*, cart: Cart, items: list[CartItem]) -> CartContents:
+    """The lines checkout ordered leave the cart with their order, so that the cart
+    is ordered once; the owner is told it is empty.
 
-    A line holding more than is taken keeps the difference; one holding less (or
-    none) simply goes. Returns the new contents, announced to the owner, or None
-    when nothing changed.
-    """
-    cart = Cart.objects.select_for_update().filter(user_id=user_id).first()
-    if cart is None:
-        return None
-    taken = dict(lines)
-    changed = False
-    for item in CartItem.objects.filter(cart=cart, product_id__in=taken).order_by("id"):
-        if item.quantity > taken[item.product_id]:
-            item.quantity -= taken[item.product_id]
-            item.save(update_fields=["quantity"])
-        else:
-            item.delete()
-        changed = True
-    return _cart_changed(cart) if changed else None
+    Runs in checkout's transaction (orders.services.order_place), which locked the
+    cart and read `items`, every line it holds, under that lock: nothing else can be
+    in it, so it is neither locked nor read again here."""
+    CartItem.objects.filter(pk__in=[item.pk for item in items]).delete()
+    cart.save(update_fields=["updated_at"])
+    emptied = CartContents(user_id=cart.user_id, items=[], total=Decimal("0.00"))
+    publish(CartUpdated(user_id=cart.user_id, items=[], total=emptied.total))
+    return emptied
 
 
 @transaction.atomic

@@ -107,7 +107,7 @@ def order_place(*, user_id: int, payment_token: str) -> Order:
             for item in items
         ]
     )
-    cart_services.cart_items_take_out(user_id=user_id, lines=[(line.product_id, line.quantity) for line in lines])
+    cart_services.cart_items_ordered(cart=cart, items=items)
     publish(
         OrderPlaced(
             order_id=order.pk,
