@@ -17,6 +17,7 @@ from commerce_core.events.routing import events_queue
 from tests.busapp.contracts import ThingTallied
 from tests.busapp.handlers import attempts
 from tests.busapp.models import Tally
+from tests.conftest import run_worker_until
 
 
 def tallied(thing_id: int) -> delivery.Received:
@@ -106,3 +107,15 @@ def test_a_redis_broker_reads_its_epoch_in_the_round_trip_of_the_publish(bus):
     sent = bus.publish_many([(envelope, [events_queue(settings.SERVICE_NAME)])])
     assert sent.errors == [None]
     assert sent.epoch == epoch
+
+
+@pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="a Redis stream's pending entries")
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_acknowledges_each_batch_in_the_round_trip_of_its_next_read(bus):
+    queue = events_queue(settings.SERVICE_NAME)
+    for thing_id in (10, 11, 12):
+        bus.publish(Envelope.wrap(ThingTallied(thing_id=thing_id), source="test").to_dict(), [queue])
+    run_worker_until(bus, lambda: Tally.objects.count() == 3)
+    # Acknowledged entries are deleted: nothing left in the stream, nothing pending.
+    assert bus.client.xlen(queue) == 0
+    assert bus.client.xpending(queue, "workers")["pending"] == 0

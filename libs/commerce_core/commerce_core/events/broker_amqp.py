@@ -145,7 +145,8 @@ class KombuConsumer:
         self._consumer.qos(prefetch_count=prefetch)
         self._consumer.consume()
 
-    def fetch(self, *, wait: float, limit: int, gap: float = 0.002) -> list[Delivery]:
+    def fetch(self, *, wait: float, limit: int, gap: float = 0.002, ack: list[Delivery] = ()) -> list[Delivery]:
+        self.ack(ack)  # an acknowledgement has no reply to wait for: nothing to save
         try:
             self.connection.drain_events(timeout=wait)
         except TimeoutError:  # messages may have arrived all the same

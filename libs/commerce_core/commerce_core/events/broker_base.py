@@ -59,9 +59,12 @@ class Delivery:
 
 
 class QueueConsumer(Protocol):
-    def fetch(self, *, wait: float, limit: int, gap: float) -> list[Delivery]:
+    def fetch(self, *, wait: float, limit: int, gap: float, ack: list[Delivery] = ()) -> list[Delivery]:
         """Up to `limit` messages: waits up to `wait` seconds for the first, then takes
-        those that follow within `gap` seconds. Raises on a broken connection."""
+        those that follow within `gap` seconds. Raises on a broken connection.
+
+        `ack`, the batch before, is acknowledged first, in the same round trip where
+        the broker allows (Redis)."""
 
     def ack(self, deliveries: list[Delivery]) -> None: ...
 

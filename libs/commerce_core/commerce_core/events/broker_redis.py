@@ -134,23 +134,32 @@ class StreamConsumer:
         #: Until its own pending messages are read back, a consumer reads those first.
         self._own_pending = True
 
-    def fetch(self, *, wait: float, limit: int, gap: float = 0.0) -> list[Delivery]:
+    def fetch(self, *, wait: float, limit: int, gap: float = 0.0, ack: list[Delivery] = ()) -> list[Delivery]:
         # One read returns every message available, up to `limit`: no gap to wait for.
         if self._own_pending:
-            deliveries = self._read("0", limit, block=None)
+            deliveries = self._read("0", limit, block=None, ack=ack)
             if deliveries:
                 return deliveries
             self._own_pending = False
-        return self._read(">", limit, block=max(1, int(wait * 1000)))
+            ack = ()
+        return self._read(">", limit, block=max(1, int(wait * 1000)), ack=ack)
 
-    def _read(self, start: str, limit: int, *, block: int | None) -> list[Delivery]:
-        try:
-            answer = self.client.xreadgroup(GROUP, self.name, {self.queue: start}, count=limit, block=block)
-        except redis.ResponseError as exc:
-            if "NOGROUP" not in str(exc):
-                raise
-            _create_group(self.client, self.queue)  # the broker lost the stream (restarted empty)
-            return []
+    def _read(self, start: str, limit: int, *, block: int | None, ack: list[Delivery]) -> list[Delivery]:
+        # The batch before is acknowledged in the read's round trip: Redis runs the
+        # script before the read, and replies to both together. EVAL rather than the
+        # registered script: in a pipeline, redis-py would first ask in a round trip
+        # of its own whether Redis knows the script (the text is cached by Redis all the same).
+        pipe = self.client.pipeline(transaction=False)
+        if ack:
+            pipe.eval(ACK_AND_DELETE, 1, self.queue, GROUP, *(delivery.token for delivery in ack))
+        pipe.xreadgroup(GROUP, self.name, {self.queue: start}, count=limit, block=block)
+        *acked, answer = pipe.execute(raise_on_error=False)
+        for result in (*acked, answer):
+            if isinstance(result, redis.ResponseError) and "NOGROUP" in str(result):
+                _create_group(self.client, self.queue)  # the broker lost the stream (restarted empty)
+                return []
+            if isinstance(result, Exception):
+                raise result
         if not answer:
             return []
         _, entries = answer[0]

@@ -73,6 +73,7 @@ class EventConsumer:
         delay = 0.5
         while not self._stop.is_set():
             consumer = None
+            recorded: list[Delivery] = []  # their outcomes are committed: acknowledged with the next fetch
             try:
                 consumer = self.broker.consumer(self.queue, prefetch=self.batch_size)
                 self.disconnected_since, delay = None, 0.5
@@ -80,9 +81,12 @@ class EventConsumer:
                 while not self._stop.is_set():
                     if time.monotonic() - reclaimed_at >= self.RECLAIM_EVERY_SECONDS:
                         reclaimed_at = time.monotonic()
-                        self._process(consumer.reclaim(), consumer)
-                    deliveries = consumer.fetch(wait=self.IDLE_WAIT_SECONDS, limit=self.batch_size, gap=self.batch_gap)
-                    self._process(deliveries, consumer)
+                        consumer.ack(self._record(consumer.reclaim(), consumer))
+                    deliveries = consumer.fetch(
+                        wait=self.IDLE_WAIT_SECONDS, limit=self.batch_size, gap=self.batch_gap, ack=recorded
+                    )
+                    recorded = self._record(deliveries, consumer)
+                consumer.ack(recorded)
             except Exception as exc:  # the broker went away (or never came): try again
                 if self.disconnected_since is None:
                     self.disconnected_since = time.time()
@@ -98,9 +102,12 @@ class EventConsumer:
                     consumer.close()
                 connection.close()
 
-    def _process(self, deliveries: list[Delivery], consumer: QueueConsumer) -> None:
+    def _record(self, deliveries: list[Delivery], consumer: QueueConsumer) -> list[Delivery]:
+        """Record the outcome of every delivery (record_batch), trying again while that
+        fails; returns the deliveries recorded, for the caller to acknowledge ([] when
+        stopping first: unacknowledged, they are delivered again)."""
         if not deliveries:
-            return
+            return []
         batch = [Received.parse(delivery.body, delivery) for delivery in deliveries]
         delay = 0.5
         while True:
@@ -114,11 +121,11 @@ class EventConsumer:
                 self.recording_error = f"{type(exc).__name__}: {exc}"[:300]
                 connection.close()
                 if self._stop.wait(delay):
-                    return  # stopping: unacknowledged, the messages are delivered again
+                    return []  # stopping: unacknowledged, the messages are delivered again
                 consumer.keep_alive()
                 delay = min(delay * 2, 30.0)
         self.recording_error = None
-        consumer.ack(deliveries)
+        return deliveries
 
     def problems(self) -> list[str]:
         found = []
