@@ -20,6 +20,7 @@ arrives after the worker's resend still carries the lost epoch, and is sent agai
 """
 
 import atexit
+import functools
 import logging
 import queue
 import threading
@@ -58,15 +59,39 @@ def publish(event: EventContract) -> OutboxMessage:
         )
         publication.identify(envelope.id)
         body = envelope.to_dict()
-        message = OutboxMessage.objects.create(
+        message = OutboxMessage(
             event_id=envelope.id,
             event_type=envelope.type,
             subject=envelope.subject or "",
             correlation_id=envelope.correlationid or "",
             envelope=body,
         )
+        _insert(message)
     transaction.on_commit(lambda: _committed(message.pk, body), robust=True)
     return message
+
+
+def _insert(message: OutboxMessage) -> None:
+    """`message.save()` in one INSERT whose text is built once per backend. Through
+    the ORM, compiling the statement cost more CPU than running it: about 0.2 ms of
+    every publish, and a paid order publishes ten events. The row's primary key is
+    the event's id, so nothing needs to come back from the database."""
+    database = transaction.get_connection()
+    fields = OutboxMessage._meta.local_concrete_fields
+    # pre_save fills what the database does not (created_at); the prep is the ORM's own.
+    values = [field.get_db_prep_save(field.pre_save(message, add=True), database) for field in fields]
+    with database.cursor() as cursor:
+        cursor.execute(_insert_sql(database.vendor), values)
+    message._state.adding, message._state.db = False, database.alias
+
+
+@functools.cache
+def _insert_sql(vendor: str) -> str:
+    database = transaction.get_connection()
+    meta = OutboxMessage._meta
+    columns = ", ".join(database.ops.quote_name(field.column) for field in meta.local_concrete_fields)
+    placeholders = ", ".join(["%s"] * len(meta.local_concrete_fields))
+    return f"INSERT INTO {database.ops.quote_name(meta.db_table)} ({columns}) VALUES ({placeholders})"
 
 
 def _committed(pk, body: dict) -> None:
