@@ -14,9 +14,9 @@ from commerce_core.events.broker_base import Sent
 from commerce_core.events.envelope import Envelope
 from commerce_core.events.models import InboxMessage, ScheduledRetry
 from commerce_core.events.routing import events_queue
-from tests.busapp.contracts import ThingTallied
-from tests.busapp.handlers import attempts
-from tests.busapp.models import Tally
+from tests.busapp.contracts import ThingHappened, ThingTallied
+from tests.busapp.handlers import attempts, behaviour
+from tests.busapp.models import Effect, Tally
 from tests.conftest import run_worker_until
 
 
@@ -44,6 +44,27 @@ def test_a_handler_that_goes_on_after_a_nested_block_failed_is_run_again_with_it
     assert not ScheduledRetry.objects.exists()
     # The fast pass stopped at the first and was rolled back; the careful pass ran both.
     assert attempts["tally"] - runs_before == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_another_worker_recorded_meanwhile_keeps_only_that_workers_effects(monkeypatch):
+    behaviour["flaky_failures_left"] = 0
+    received = delivery.Received.parse(Envelope.wrap(ThingHappened(thing_id=60), source="test").to_dict())
+    for handler in delivery.handlers_for(received.envelope.type):  # the other worker's rows and effects
+        delivery._inbox_row(handler, received.envelope).save()
+    Effect.objects.bulk_create([Effect(handler="record", thing_id=60), Effect(handler="flaky", thing_id=60)])
+    real_lookup = delivery._already_handled
+    lookups = []
+
+    def looked_up_before_the_other_worker_committed(events, *, atomic):
+        lookups.append(atomic)
+        return set() if len(lookups) == 1 else real_lookup(events, atomic=atomic)
+
+    monkeypatch.setattr(delivery, "_already_handled", looked_up_before_the_other_worker_committed)
+    outcome = delivery.record_batch([received])
+    assert (outcome.handled, outcome.skipped) == (0, 2)
+    # This worker's runs were rolled back when its inbox rows collided with the other's.
+    assert sorted(Effect.objects.filter(thing_id=60).values_list("handler", flat=True)) == ["flaky", "record"]
 
 
 class FakeBroker:

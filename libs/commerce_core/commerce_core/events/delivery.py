@@ -173,7 +173,7 @@ def _inbox_sql(template: str, vendor: str, first: int, second: int = 0) -> str:
     """`template` for a batch of this shape, written once per shape (and backend)."""
     database = transaction.get_connection()
     table = database.ops.quote_name(InboxMessage._meta.db_table)
-    if template is _INBOX_INSERT:
+    if template in (_INBOX_INSERT, _INBOX_INSERT_NEW):
         columns = [database.ops.quote_name(InboxMessage._meta.get_field(name).column) for name in _INBOX_COLUMNS]
         row = "(" + ", ".join(["%s"] * len(columns)) + ")"
         return template.format(table=table, columns=", ".join(columns), rows=", ".join([row] * first))
@@ -236,7 +236,7 @@ def _run_in_transaction(
                 outcome.handled += 1
     if inbox:
         try:
-            InboxMessage.objects.bulk_create(inbox)
+            _insert_inbox_rows(inbox, only_new=True)
         except IntegrityError as exc:  # another worker of this service handled one meanwhile
             raise _HandlerFailed() from exc  # rolls the whole batch back: no savepoint needed
     if failures:
@@ -271,7 +271,7 @@ def _run_outside_transactions(events: list[Received], outcome: BatchOutcome) -> 
             inbox.append(_inbox_row(handler, envelope))
             outcome.handled += 1
     if not failures:
-        _insert_inbox_rows(inbox)
+        _insert_inbox_rows(inbox, only_new=False)
         return
     with transaction.atomic():
         InboxMessage.objects.bulk_create(inbox, ignore_conflicts=True)
@@ -282,13 +282,14 @@ def _run_outside_transactions(events: list[Received], outcome: BatchOutcome) -> 
 _INBOX_COLUMNS = ("event_id", "handler", "event_type", "source", "subject", "correlation_id", "processed_at")
 
 
-def _insert_inbox_rows(rows: list[InboxMessage]) -> None:
-    """Inbox rows in one INSERT that commits by itself, a row already there (a
-    concurrent worker's) left alone.
+def _insert_inbox_rows(rows: list[InboxMessage], *, only_new: bool) -> None:
+    """Inbox rows in one INSERT, with SQL built once per batch size. `only_new`: a row
+    already there (a concurrent worker handled the event) raises IntegrityError;
+    otherwise it is left alone.
 
-    `bulk_create` would wrap the statement in a transaction of its own: BEGIN and
-    COMMIT are two more round trips, for every batch of the gateway's worker (its
-    push handlers run outside transactions)."""
+    `bulk_create` compiles its statement every time, and outside a transaction
+    wraps it in one of its own: BEGIN and COMMIT are two more round trips, for every
+    batch of the gateway's worker (its push handlers run outside transactions)."""
     if not rows:
         return
     database = transaction.get_connection()
@@ -308,11 +309,12 @@ def _insert_inbox_rows(rows: list[InboxMessage]) -> None:
             now,
         ]
     with database.cursor() as cursor:
-        cursor.execute(_inbox_sql(_INBOX_INSERT, database.vendor, len(rows)), values)
+        cursor.execute(_inbox_sql(_INBOX_INSERT_NEW if only_new else _INBOX_INSERT, database.vendor, len(rows)), values)
 
 
 # PostgreSQL and SQLite (3.24 and newer) both spell it so.
-_INBOX_INSERT = "INSERT INTO {table} ({columns}) VALUES {rows} ON CONFLICT (event_id, handler) DO NOTHING"
+_INBOX_INSERT_NEW = "INSERT INTO {table} ({columns}) VALUES {rows}"
+_INBOX_INSERT = _INBOX_INSERT_NEW + " ON CONFLICT (event_id, handler) DO NOTHING"
 
 
 def _call(handler: Handler, envelope: Envelope) -> None:
