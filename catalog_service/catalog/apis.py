@@ -1,6 +1,11 @@
 """Thin HTTP layer: validate input, call a service or selector, serialize output."""
 
+import datetime
+import decimal
+import operator
+
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -18,22 +23,71 @@ from .models import Category, Product
 # --- products -----------------------------------------------------------------------------
 
 
+#: What a product shows, in this order: the output's fields, each a column of the same
+#: name (`category` reads the category's id).
+PRODUCT_FIELDS = (
+    "id",
+    "name",
+    "description",
+    "price",
+    "stock",
+    "category",
+    "is_active",
+    "rating_avg",
+    "rating_count",
+    "created_at",
+    "updated_at",
+)
+_product_columns = operator.attrgetter(*(f"{name}_id" if name == "category" else name for name in PRODUCT_FIELDS))
+_PRICE_PLACES = decimal.Decimal(10) ** -Product._meta.get_field("price").decimal_places
+_RATING_PLACES = decimal.Decimal(10) ** -Product._meta.get_field("rating_avg").decimal_places
+
+
+def product_representation(columns: tuple) -> dict:
+    """A product as its output serializer's fields would write it, from PRODUCT_FIELDS'
+    columns (a row of `values_list(*PRODUCT_FIELDS)`, or read from an instance).
+
+    Written out by hand because it is the bulk of a list page: DRF's fields cost about
+    30 µs of CPU per product (a fresh decimal context for each quantize, the time zone
+    of each date-time), twenty times a page. A decimal quantized to its places prints
+    the same with str() as with DRF's `{:f}`, more cheaply. Every column is non-null
+    except the category. test_product_api checks the output against DRF's fields."""
+    (id_, name, description, price, stock, category, is_active, rating_avg, rating_count, created, updated) = columns
+    return {
+        "id": id_,
+        "name": name,
+        "description": description,
+        "price": str(price.quantize(_PRICE_PLACES)),
+        "stock": stock,
+        "category": category,
+        "is_active": is_active,
+        "rating_avg": str(rating_avg.quantize(_RATING_PLACES)),
+        "rating_count": rating_count,
+        "created_at": _iso_datetime(created),
+        "updated_at": _iso_datetime(updated),
+    }
+
+
+def _iso_datetime(value) -> str:
+    """DRF's ISO 8601 in the default time zone, UTC written as `Z`."""
+    zone = timezone.get_default_timezone()
+    if value.tzinfo is datetime.UTC and getattr(zone, "key", None) == "UTC":
+        # As the database hands it over: converting it to the same zone would cost
+        # about a third of the formatting.
+        return value.isoformat()[:-6] + "Z"
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 class ProductOutputSerializer(ModelOutputSerializer):
+    # No docstring: the OpenAPI document would take it for the schema's description.
+    # The fields describe the output (the schema); product_representation writes it.
     class Meta:
         model = Product
-        fields = [
-            "id",
-            "name",
-            "description",
-            "price",
-            "stock",
-            "category",
-            "is_active",
-            "rating_avg",
-            "rating_count",
-            "created_at",
-            "updated_at",
-        ]
+        fields = list(PRODUCT_FIELDS)
+
+    def to_representation(self, instance):
+        return product_representation(_product_columns(instance))
 
 
 class ProductInputSerializer(serializers.Serializer):
@@ -69,7 +123,13 @@ class ProductListCreateApi(generics.ListAPIView):
     ordering_fields = ["price", "name", "id", "created_at", "rating_avg"]
 
     def get_queryset(self):
-        return selectors.product_list()
+        # Rows of the shown columns rather than model instances: building twenty
+        # instances, then reading them back field by field, cost more than the query.
+        return selectors.product_list_rows(PRODUCT_FIELDS)
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response([product_representation(row) for row in page])
 
     @extend_schema(
         request=ProductInputSerializer,

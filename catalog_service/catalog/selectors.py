@@ -1,5 +1,7 @@
 """Reads of the catalog."""
 
+import functools
+
 from django.db.models import QuerySet
 
 from .models import Category, Product
@@ -8,6 +10,20 @@ from .models import Category, Product
 def product_list() -> QuerySet[Product]:
     """What the shop shows: active products only."""
     return Product.objects.filter(is_active=True)
+
+
+def product_list_rows(columns: tuple[str, ...]) -> QuerySet:
+    """product_list() as tuples of these columns, for pages written without building a
+    model instance per product."""
+    return _product_list_rows(columns).all()
+
+
+@functools.cache
+def _product_list_rows(columns: tuple[str, ...]) -> QuerySet:
+    # Built once per set of columns and copied (`.all()`) for each request, as DRF does
+    # with a view's `queryset`: resolving the filter and the columns again cost more
+    # than the copy. It is never evaluated itself, so it holds no rows, only the query.
+    return product_list().values_list(*columns)
 
 
 def product_get(*, product_id: int) -> Product:

@@ -186,3 +186,30 @@ def test_the_request_id_travels_on_the_events_the_request_publishes(
     assert outbox.correlation_id == "trace-0123456789"
     assert outbox.envelope["correlationid"] == "trace-0123456789"
     assert outbox.envelope["subject"] == f"product/{response.json()['id']}"
+
+
+def test_the_list_and_the_detail_write_a_product_exactly_as_drf_fields_would(api_client, make_product, make_category):
+    # The product's output is written by hand (apis.product_representation); DRF's own
+    # ModelSerializer of the same fields is the reference, for every kind of column.
+    from datetime import UTC, datetime
+
+    from rest_framework import serializers
+
+    from catalog.apis import PRODUCT_FIELDS
+
+    class Reference(serializers.ModelSerializer):
+        class Meta:
+            model = Product
+            fields = list(PRODUCT_FIELDS)
+
+    kitchen = make_category("Kitchen")
+    make_product("Mug", price="0.00", description='Ünïcode \u2028 and "quotes"', category=kitchen)
+    make_product("Lamp", price="99999999.99", stock=0, rating_avg="4.67", rating_count=3)
+    make_product("On the second", price="7.50")
+    Product.objects.filter(name="On the second").update(created_at=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC))
+
+    expected = [Reference(product).data for product in Product.objects.order_by("id")]
+    listed = api_client.get("/api/catalog/products/").json()["results"]
+    assert listed == [dict(product) for product in Reference(Product.objects.order_by("id"), many=True).data]
+    assert listed == [api_client.get(f"/api/catalog/products/{p['id']}/").json() for p in expected]
+    assert listed[2]["created_at"] == "2030-01-02T03:04:05Z"
