@@ -177,7 +177,11 @@ class OutboxSender:
             items = [item, *self._take_waiting()]
             sends = [item for item in items if item is not _FLUSH]
             if sends:
-                self._send_batch(sends)
+                try:
+                    self._send_batch(sends)
+                except Exception:  # the sender must go on; the relay sends these rows again
+                    logger.exception("sending %d events failed", len(sends))
+                    self._finish(len(sends))
             if self._unmarked and (len(sends) < len(items) or time.monotonic() >= self._mark_due):
                 self._mark()
 
