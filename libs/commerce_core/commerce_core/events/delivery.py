@@ -160,24 +160,20 @@ def _already_handled(events: list[Received], *, atomic: bool) -> set[tuple[str, 
     # Prepared as the ORM prepares `event_id__in=...` (a string that is not a UUID raises alike).
     ids = {event_id.get_db_prep_value(received.envelope.id, database) for received in events}
     with database.cursor() as cursor:
-        cursor.execute(_inbox_sql(_INBOX_LOOKUP, database.vendor, len(ids), len(names)), [*ids, *names])
+        cursor.execute(_inbox_lookup_sql(database.vendor, len(ids), len(names)), [*ids, *names])
         rows = cursor.fetchall()
     return {(str(event_id.to_python(value)), handler) for value, handler in rows}
 
 
-_INBOX_LOOKUP = "SELECT event_id, handler FROM {table} WHERE event_id IN ({ids}) AND handler IN ({names})"
-
-
 @functools.cache
-def _inbox_sql(template: str, vendor: str, first: int, second: int = 0) -> str:
-    """`template` for a batch of this shape, written once per shape (and backend)."""
+def _inbox_lookup_sql(vendor: str, ids: int, names: int) -> str:
+    """The lookup for a batch of this shape, written once per shape; `vendor` keys
+    the cache by backend (the names are quoted by it)."""
     database = transaction.get_connection()
-    table = database.ops.quote_name(InboxMessage._meta.db_table)
-    if template in (_INBOX_INSERT, _INBOX_INSERT_NEW):
-        columns = [database.ops.quote_name(InboxMessage._meta.get_field(name).column) for name in _INBOX_COLUMNS]
-        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        return template.format(table=table, columns=", ".join(columns), rows=", ".join([row] * first))
-    return template.format(table=table, ids=", ".join(["%s"] * first), names=", ".join(["%s"] * second))
+    return (
+        f"SELECT event_id, handler FROM {database.ops.quote_name(InboxMessage._meta.db_table)} "
+        f"WHERE event_id IN ({', '.join(['%s'] * ids)}) AND handler IN ({', '.join(['%s'] * names)})"
+    )
 
 
 def _run_in_transaction(
@@ -309,12 +305,18 @@ def _insert_inbox_rows(rows: list[InboxMessage], *, only_new: bool) -> None:
             now,
         ]
     with database.cursor() as cursor:
-        cursor.execute(_inbox_sql(_INBOX_INSERT_NEW if only_new else _INBOX_INSERT, database.vendor, len(rows)), values)
+        cursor.execute(_inbox_insert_sql(database.vendor, len(rows), only_new=only_new), values)
 
 
-# PostgreSQL and SQLite (3.24 and newer) both spell it so.
-_INBOX_INSERT_NEW = "INSERT INTO {table} ({columns}) VALUES {rows}"
-_INBOX_INSERT = _INBOX_INSERT_NEW + " ON CONFLICT (event_id, handler) DO NOTHING"
+@functools.cache
+def _inbox_insert_sql(vendor: str, rows: int, *, only_new: bool) -> str:
+    database = transaction.get_connection()
+    columns = ", ".join(database.ops.quote_name(InboxMessage._meta.get_field(name).column) for name in _INBOX_COLUMNS)
+    table = database.ops.quote_name(InboxMessage._meta.db_table)
+    row = "(" + ", ".join(["%s"] * len(_INBOX_COLUMNS)) + ")"
+    sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * rows)}"
+    # PostgreSQL and SQLite (3.24 and newer) both spell it so.
+    return sql if only_new else sql + " ON CONFLICT (event_id, handler) DO NOTHING"
 
 
 def _call(handler: Handler, envelope: Envelope) -> None:
