@@ -221,6 +221,28 @@ def test_a_service_answers_metrics_with_its_requests_by_url_pattern_not_path(cli
     )
 
 
+@pytest.fixture
+def traced_requests(spans):
+    """Django's request cycle instrumented, as a traced web process runs it."""
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+
+    tracing.instrument_libraries(django=True)
+    yield spans
+    DjangoInstrumentor().uninstrument()
+    RedisInstrumentor().uninstrument()
+
+
+@pytest.mark.parametrize("path", ["/api/bustest/items/%F1%B2%B4%88/", "/api/%F0%9F%98%84/", "/api/caf%C3%A9/"])
+def test_a_traced_request_for_a_path_beyond_latin1_gets_the_404_it_gets_untraced(traced_requests, client, path):
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    (span,) = [span for span in traced_requests.get_finished_spans() if span.kind is SpanKind.SERVER]
+    assert span.attributes["http.status_code"] == 404
+
+
 def test_a_worker_s_metrics_port_is_its_project_s_port_plus_50_and_the_gateway_s_plus_9():
     assert metrics_address("cart", "worker", environ={}) == ("127.0.0.1", 8053)
     assert metrics_address("gateway", "web", environ={}) == ("127.0.0.1", 8009)

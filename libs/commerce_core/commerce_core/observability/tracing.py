@@ -128,6 +128,30 @@ def instrument_libraries(*, django: bool) -> None:
 
         # Probes and scrapes would make a trace each, every few seconds.
         DjangoInstrumentor().instrument(tracer_provider=provider_in_use, excluded_urls="health/,metrics")
+        _keep_non_latin1_paths_traceable()
+
+
+def _keep_non_latin1_paths_traceable() -> None:
+    """Django puts the decoded path in `request.META["PATH_INFO"]`, where the Django
+    middleware of opentelemetry reads a WSGI environ's: PEP 3333's latin-1 text of
+    the path's bytes. A path with a character beyond latin-1 (`/%F0%9F%98%84/`) made
+    its attributes raise, and the request a 500 instead of the 404 it gets untraced
+    (open-telemetry/opentelemetry-python-contrib#3237, open). Until it is fixed there,
+    the attributes are read from a copy with the path as PEP 3333 writes it."""
+    from opentelemetry.instrumentation.django.middleware import otel_middleware
+
+    collect = otel_middleware.wsgi_collect_request_attributes
+    if getattr(collect, "keeps_non_latin1_paths", False):
+        return
+
+    def collect_request_attributes(environ, *args, **kwargs):
+        path = environ.get("PATH_INFO", "")
+        if not path.isascii():
+            environ = {**environ, "PATH_INFO": path.encode("utf-8", "surrogateescape").decode("latin-1")}
+        return collect(environ, *args, **kwargs)
+
+    collect_request_attributes.keeps_non_latin1_paths = True
+    otel_middleware.wsgi_collect_request_attributes = collect_request_attributes
 
 
 def _no_orphan_client_spans():
