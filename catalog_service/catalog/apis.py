@@ -128,7 +128,13 @@ class ProductListCreateApi(generics.ListAPIView):
         return selectors.product_list_rows(PRODUCT_FIELDS)
 
     def list(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        queryset = self.get_queryset()
+        rows = self.filter_queryset(queryset)
+        if rows is queryset:
+            # No filter, search or ordering was given: the query is the same at every
+            # request, and so is its SQL.
+            rows = selectors.product_list_rows_compiled(PRODUCT_FIELDS)
+        page = self.paginate_queryset(rows)
         return self.get_paginated_response([product_representation(row) for row in page])
 
     @extend_schema(

@@ -4,6 +4,8 @@ import functools
 
 from django.db.models import QuerySet
 
+from commerce_core.databases.compiled import CompiledRows
+
 from .models import Category, Product
 
 
@@ -24,6 +26,13 @@ def _product_list_rows(columns: tuple[str, ...]) -> QuerySet:
     # with a view's `queryset`: resolving the filter and the columns again cost more
     # than the copy. It is never evaluated itself, so it holds no rows, only the query.
     return product_list().values_list(*columns)
+
+
+@functools.cache
+def product_list_rows_compiled(columns: tuple[str, ...]) -> CompiledRows:
+    """product_list_rows() with its SQL compiled once: the page a list shows when
+    the request gives no filter, search or ordering (commerce_core.databases.compiled)."""
+    return CompiledRows(_product_list_rows(columns))
 
 
 def product_get(*, product_id: int) -> Product:
