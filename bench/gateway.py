@@ -1,6 +1,6 @@
 """Gateway vs nginx: what proxying through the gateway costs.
 
-One catalog process (gunicorn, as the platform runs it) serves one product. In front of it, side
+One catalog process (Granian, as the platform runs it) serves one product. In front of it, side
 by side: the gateway (uvicorn, one worker) and nginx (one worker process, upstream
 keep-alive). Measured on `GET /api/catalog/products/<id>/`:
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from statistics import median
 
 from commerce_core.settings.topology import GATEWAY, SERVICES
-from devtools.commands import WEB_THREADS, web_argv
+from devtools.commands import READ_MOSTLY_WEB_THREADS, web_argv
 
 from .harness import (
     NGINX_PORT,
@@ -242,7 +242,7 @@ def _table(options: Options, rps, throughput, cpu, rate, latencies, errors, wors
         + "."
     )
     table.notes.append(
-        f"Catalog: 1 gunicorn worker ({WEB_THREADS} threads), {databases}; gateway: 1 uvicorn worker; "
+        f"Catalog: 1 Granian worker ({READ_MOSTLY_WEB_THREADS} thread), {databases}; gateway: 1 uvicorn worker; "
         f"nginx: 1 worker process, upstream keepalive 32. Load generators run on the same machine. "
         f"Open-loop client's worst dispatch lag {_ms(worst_lag)}."
     )

@@ -1,6 +1,6 @@
 """Read path: the CPU one service process spends per GET, against a bare DRF view.
 
-Each service runs as the platform runs it (`devtools.commands.web_argv`: gunicorn,
+Each service runs as the platform runs it (`devtools.commands.web_argv`: Granian,
 one worker, its threads) on data seeded through its own services, and so does the
 reference, a Django project with one DRF view that returns a product from memory
 (`bench/reference/`: no middleware, no database, no authentication). Everything is
@@ -329,7 +329,7 @@ def _table(options: Options, endpoints: dict[str, Endpoint], errors: int, databa
     table.notes.append(
         "CPU per request: user + system CPU of the serving process group ÷ requests served, the lowest of "
         f"{options.rounds} runs of wrk -t1 -c{options.connections} for {options.duration:.0f} s (background load "
-        "only adds to it); requests/s: the median. Ratio: endpoint ÷ reference, served by the same gunicorn command."
+        "only adds to it); requests/s: the median. Ratio: endpoint ÷ reference, served by the same server command."
     )
     table.notes.append(
         "Every run (CPU ms/request): "

@@ -10,6 +10,13 @@ from commerce_core.settings.topology import Project
 #: cost measurably more CPU (catalog list, cart, orders: 10-20% in paired runs).
 #: The second thread keeps the process answering while one request waits on a lock.
 WEB_THREADS = 2
+#: A read-mostly service (the catalog) runs one: its requests are short reads but
+#: for the staff's rare writes, and on SQLite every row read hands the GIL to the
+#: other thread and back. Served
+#: by Granian under `wrk -c32`, a list page of 20 products cost 1.4-1.8 ms of CPU
+#: with one thread against 2.0-2.5 ms with two, the product detail 1.0 against 1.3.
+#: More reads are served by more processes, each with its own core.
+READ_MOSTLY_WEB_THREADS = 1
 
 
 def web_argv(project: Project, *, python: str, host: str, port: int) -> list[str]:
@@ -33,16 +40,64 @@ def web_argv(project: Project, *, python: str, host: str, port: int) -> list[str
             "--ws-per-message-deflate",
             "false",
         ]
-    return wsgi_argv("config.wsgi:application", python=python, host=host, port=port, cpu_bound=project.cpu_bound)
+    return wsgi_argv(
+        "config.wsgi:application",
+        python=python,
+        host=host,
+        port=port,
+        cpu_bound=project.cpu_bound,
+        threads=READ_MOSTLY_WEB_THREADS if project.read_mostly else WEB_THREADS,
+    )
 
 
-def wsgi_argv(app: str, *, python: str, host: str, port: int, cpu_bound: bool = False) -> list[str]:
-    """gunicorn serving the WSGI application `app` (`module:name`) as a service's web
-    process is served; the read-path benchmark serves its reference this way too."""
+def wsgi_argv(
+    app: str, *, python: str, host: str, port: int, cpu_bound: bool = False, threads: int = WEB_THREADS
+) -> list[str]:
+    """The server of the WSGI application `app` (`module:name`) as a service's web
+    process is served; the read-path benchmark serves its reference this way too.
+
+    Granian for the services: its HTTP/1.1 server (hyper, in Rust) parses, frames
+    and writes outside the GIL, and a request costs its Python thread only the
+    application. gunicorn's gthread worker does all of that in Python: 0.87 ms of CPU
+    per request in front of a bare DRF view whose own work is 0.15 ms, against
+    0.29 ms for Granian, measured side by side (bench/README.md, "The web server").
+    The auth service stays on gunicorn, a process per core, whose hooks keep the
+    Prometheus series of several processes summed (ops/gunicorn_per_core.py): there
+    a request is ~90 ms of password hashing, and the server's share is noise."""
+    if cpu_bound:
+        return _gunicorn_per_core(app, python=python, host=host, port=port)
+    return [
+        python,
+        "-m",
+        "granian",
+        app,
+        "--interface",
+        "wsgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--http",
+        "1",
+        "--no-ws",
+        "--workers",
+        "1",
+        "--blocking-threads",
+        str(threads),
+        # An idle keep-alive connection is closed after this long without a request:
+        # well above the gateway's idle reuse (4 s), so a pooled connection is never
+        # closed under a request.
+        "--http1-header-read-timeout",
+        "30000",
+        # On SIGTERM, requests in flight get this long to finish.
+        "--workers-kill-timeout",
+        "5",
+    ]
+
+
+def _gunicorn_per_core(app: str, *, python: str, host: str, port: int) -> list[str]:
     # Keep-alive well above the gateway's idle reuse (4 s), so a pooled connection is
     # never closed under a request; no control socket, since several run side by side.
-    # A CPU-bound service runs a process per core (commerce_core/ops/gunicorn_per_core.py).
-    processes = ["--config", "python:commerce_core.ops.gunicorn_per_core"] if cpu_bound else ["--workers", "1"]
     return [
         python,
         "-m",
@@ -52,7 +107,8 @@ def wsgi_argv(app: str, *, python: str, host: str, port: int, cpu_bound: bool = 
         f"{host}:{port}",
         "--worker-class",
         "gthread",
-        *processes,
+        "--config",
+        "python:commerce_core.ops.gunicorn_per_core",
         "--threads",
         str(WEB_THREADS),
         "--keep-alive",

@@ -19,6 +19,9 @@ class Project:
     #: Its requests are mostly CPU (auth: password hashing): its web server runs one
     #: process per core instead of one (devtools/commands.py).
     cpu_bound: bool = False
+    #: Its requests are short reads but for the staff's rare writes (the catalog): its
+    #: web process runs one request thread, not two (devtools/commands.py).
+    read_mostly: bool = False
 
     @property
     def port(self) -> int:
@@ -33,7 +36,7 @@ class Project:
 GATEWAY = Project("gateway", "gateway_project", 8000, "", interface="asgi")
 SERVICES = (
     Project("auth", "auth_service", 8001, "/api/auth/", cpu_bound=True),
-    Project("catalog", "catalog_service", 8002, "/api/catalog/"),
+    Project("catalog", "catalog_service", 8002, "/api/catalog/", read_mostly=True),
     Project("cart", "cart_service", 8003, "/api/cart/"),
     Project("payment", "payment_service", 8004, "/api/payments/"),
     Project("review", "review_service", 8005, "/api/reviews/"),
