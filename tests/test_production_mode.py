@@ -1,6 +1,7 @@
 """With DEBUG off and outside development mode, no process of the platform starts on
 a development secret, an open ALLOWED_HOSTS or the default admin password: it exits
-(status 3) with one line naming the variable.
+(status 3; Granian, whose worker exits so, reports 1) with one line naming the
+variable, and no server starts the refused worker again.
 
 Each case starts a real process of a project, as the launcher would, with
 production settings (devtools/production_env.py) and one thing wrong."""
@@ -18,6 +19,7 @@ from devtools.production_env import generated_production_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 AUTH = next(p for p in PROJECTS if p.name == "auth")
+CATALOG = next(p for p in PROJECTS if p.name == "catalog")
 MANAGE_CHECK = [sys.executable, "manage.py", "check"]
 
 
@@ -66,24 +68,33 @@ def test_a_management_command_refuses_to_start_on(tmp_path, changes, named):
 
 
 PROCESSES = {
-    "a service's web process (gunicorn)": (
+    "the auth service's web process (gunicorn)": (
         lambda: web_argv(AUTH, python=sys.executable, host="127.0.0.1", port=1),
         AUTH,
+        3,
     ),
-    "a service's event worker (celery)": (lambda: worker_argv(AUTH, python=sys.executable), AUTH),
+    # Granian binds its port, then its worker loads the application and exits 3;
+    # Granian then stops (it restarts no failed worker) with status 1.
+    "a service's web process (Granian)": (
+        lambda: web_argv(CATALOG, python=sys.executable, host="127.0.0.1", port=0),
+        CATALOG,
+        1,
+    ),
+    "a service's event worker (celery)": (lambda: worker_argv(AUTH, python=sys.executable), AUTH, 3),
     "the gateway's web process (uvicorn)": (
         lambda: web_argv(GATEWAY, python=sys.executable, host="127.0.0.1", port=1),
         GATEWAY,
+        3,
     ),
-    "the gateway's event worker (celery)": (lambda: worker_argv(GATEWAY, python=sys.executable), GATEWAY),
+    "the gateway's event worker (celery)": (lambda: worker_argv(GATEWAY, python=sys.executable), GATEWAY, 3),
 }
 
 
-@pytest.mark.parametrize(("argv", "project"), PROCESSES.values(), ids=PROCESSES.keys())
-def test_every_kind_of_process_refuses_to_start_on_a_development_secret(tmp_path, argv, project):
+@pytest.mark.parametrize(("argv", "project", "status"), PROCESSES.values(), ids=PROCESSES.keys())
+def test_every_kind_of_process_refuses_to_start_on_a_development_secret(tmp_path, argv, project, status):
     result = start(argv(), project, tmp_path, JWT_SECRET=None)
 
-    assert result.returncode == 3
+    assert result.returncode == status
     assert any("JWT_SECRET is the development default" in line for line in refusal_lines(result))
 
 
