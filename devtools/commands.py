@@ -12,10 +12,9 @@ from commerce_core.settings.topology import Project
 WEB_THREADS = 2
 #: A read-mostly service (the catalog) runs one: its requests are short reads but
 #: for the staff's rare writes, and on SQLite every row read hands the GIL to the
-#: other thread and back. Served
-#: by Granian under `wrk -c32`, a list page of 20 products cost 1.4-1.8 ms of CPU
-#: with one thread against 2.0-2.5 ms with two, the product detail 1.0 against 1.3.
-#: More reads are served by more processes, each with its own core.
+#: other thread and back. Served by Granian under `wrk -c32`, a list page of 20
+#: products cost 1.4-1.8 ms of CPU with one thread against 2.0-2.5 ms with two, the
+#: product detail 1.0 against 1.3. More reads are served by more processes.
 READ_MOSTLY_WEB_THREADS = 1
 
 
@@ -65,7 +64,7 @@ def wsgi_argv(
     Prometheus series of several processes summed (ops/gunicorn_per_core.py): there
     a request is ~90 ms of password hashing, and the server's share is noise."""
     if cpu_bound:
-        return _gunicorn_per_core(app, python=python, host=host, port=port)
+        return _gunicorn_per_core(app, python=python, host=host, port=port, threads=threads)
     return [
         python,
         "-m",
@@ -95,7 +94,7 @@ def wsgi_argv(
     ]
 
 
-def _gunicorn_per_core(app: str, *, python: str, host: str, port: int) -> list[str]:
+def _gunicorn_per_core(app: str, *, python: str, host: str, port: int, threads: int) -> list[str]:
     # Keep-alive well above the gateway's idle reuse (4 s), so a pooled connection is
     # never closed under a request; no control socket, since several run side by side.
     return [
@@ -110,7 +109,7 @@ def _gunicorn_per_core(app: str, *, python: str, host: str, port: int) -> list[s
         "--config",
         "python:commerce_core.ops.gunicorn_per_core",
         "--threads",
-        str(WEB_THREADS),
+        str(threads),
         "--keep-alive",
         "75",
         "--graceful-timeout",

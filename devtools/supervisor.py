@@ -2,9 +2,9 @@
 launcher (`make run`), the end-to-end tests, the drills and the benchmarks.
 
 Every child runs in its own process group, so that stopping it stops whatever it
-spawned too (Granian's, gunicorn's and Celery's own children, nginx's worker), and so that a
-Ctrl-C in the terminal reaches only the supervising process, which then stops
-its children in order. A child's output is copied line by line to the
+spawned too (Granian's, gunicorn's and Celery's own children, nginx's worker),
+and so that a Ctrl-C in the terminal reaches only the supervising process, which
+then stops its children in order. A child's output is copied line by line to the
 supervisor's output behind its name (`catalog-web | ...`), to a file per child
 when `log_dir` is given, or nowhere; its last lines are kept either way, for the
 message when it fails.

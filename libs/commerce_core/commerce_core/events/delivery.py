@@ -37,6 +37,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .. import faults
+from ..databases.inserts import insert_sql
 from ..observability import metrics, tracing
 from ..web.request_id import current_request_id
 from .envelope import Envelope, MalformedEvent
@@ -305,18 +306,14 @@ def _insert_inbox_rows(rows: list[InboxMessage], *, only_new: bool) -> None:
             now,
         ]
     with database.cursor() as cursor:
-        cursor.execute(_inbox_insert_sql(database.vendor, len(rows), only_new=only_new), values)
+        sql = insert_sql(
+            database, InboxMessage, _INBOX_COLUMNS, rows=len(rows), suffix="" if only_new else _LEAVE_EXISTING
+        )
+        cursor.execute(sql, values)
 
 
-@functools.cache
-def _inbox_insert_sql(vendor: str, rows: int, *, only_new: bool) -> str:
-    database = transaction.get_connection()
-    columns = ", ".join(database.ops.quote_name(InboxMessage._meta.get_field(name).column) for name in _INBOX_COLUMNS)
-    table = database.ops.quote_name(InboxMessage._meta.db_table)
-    row = "(" + ", ".join(["%s"] * len(_INBOX_COLUMNS)) + ")"
-    sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * rows)}"
-    # PostgreSQL and SQLite (3.24 and newer) both spell it so.
-    return sql if only_new else sql + " ON CONFLICT (event_id, handler) DO NOTHING"
+# PostgreSQL and SQLite (3.24 and newer) both spell it so.
+_LEAVE_EXISTING = "ON CONFLICT (event_id, handler) DO NOTHING"
 
 
 def _call(handler: Handler, envelope: Envelope) -> None:

@@ -20,7 +20,6 @@ arrives after the worker's resend still carries the lost epoch, and is sent agai
 """
 
 import atexit
-import functools
 import logging
 import queue
 import threading
@@ -33,6 +32,7 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 from .. import faults
+from ..databases.inserts import insert_sql
 from ..observability import metrics, tracing
 from ..web.request_id import current_request_id
 from .broker import default_broker
@@ -81,17 +81,8 @@ def _insert(message: OutboxMessage) -> None:
     # pre_save fills what the database does not (created_at); the prep is the ORM's own.
     values = [field.get_db_prep_save(field.pre_save(message, add=True), database) for field in fields]
     with database.cursor() as cursor:
-        cursor.execute(_insert_sql(database.vendor), values)
+        cursor.execute(insert_sql(database, OutboxMessage, tuple(field.name for field in fields)), values)
     message._state.adding, message._state.db = False, database.alias
-
-
-@functools.cache
-def _insert_sql(vendor: str) -> str:
-    database = transaction.get_connection()
-    meta = OutboxMessage._meta
-    columns = ", ".join(database.ops.quote_name(field.column) for field in meta.local_concrete_fields)
-    placeholders = ", ".join(["%s"] * len(meta.local_concrete_fields))
-    return f"INSERT INTO {database.ops.quote_name(meta.db_table)} ({columns}) VALUES ({placeholders})"
 
 
 def _committed(pk, body: dict) -> None:
