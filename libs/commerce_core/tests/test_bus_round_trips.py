@@ -75,7 +75,7 @@ class FakeBroker:
         self.marks: list[tuple[list, str]] = []
         self.sent_one = threading.Semaphore(0)
 
-    def send_many(self, envelopes):
+    def send_many(self, envelopes, *, quick=False):
         self.sends.append(len(envelopes))
         self.sent_one.release()
         return Sent([None] * len(envelopes), epoch="e1")
