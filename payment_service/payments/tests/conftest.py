@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from commerce_core.events.broker_base import Sent
 from commerce_core.events.contracts.cart import CartLine
 from commerce_core.events.contracts.inventory import StockRejected, StockReserved
 from commerce_core.events.contracts.orders import OrderCancelled, OrderPlaced
@@ -40,7 +41,12 @@ def money_taken(order_id: int) -> Decimal:
 def bus_offline(monkeypatch):
     """For tests that commit for real: the outbox's sends stay here instead of reaching the broker."""
     sent = []
-    monkeypatch.setattr("commerce_core.events.outbox.send", sent.append)
+
+    def keep(envelopes, *, quick=False):
+        sent.extend(envelopes)
+        return Sent([None] * len(envelopes))
+
+    monkeypatch.setattr("commerce_core.events.outbox.send_many", keep)
     return sent
 
 

@@ -105,17 +105,11 @@ def _committed(pk, body: dict) -> None:
     sender.submit(pk, body)
 
 
-def send(envelope: dict) -> None:
-    """Put one envelope into every queue subscribed to its type; raises if the broker
-    did not take it. An event type nobody subscribes to goes nowhere, by design."""
-    queues = queues_for(envelope["type"])
-    if queues:
-        default_broker().publish(envelope, queues)
-
-
 def send_many(envelopes: list[dict], *, quick: bool = False) -> Sent:
-    """Several envelopes in as few broker round trips as possible: per envelope, the
-    error that kept it from the broker, or None, and the epoch they were sent in.
+    """Several envelopes, each into every queue subscribed to its type, in as few
+    broker round trips as possible: per envelope, the error that kept it from the
+    broker, or None, and the epoch they were sent in. An event type nobody
+    subscribes to goes nowhere, by design.
     `quick`: with the broker's short timeout, for a thread that someone waits on."""
     return default_broker().publish_many(
         [(envelope, queues_for(envelope["type"])) for envelope in envelopes], quick=quick
