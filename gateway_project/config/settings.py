@@ -28,8 +28,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "channels", "drf_spectacular_sidecar", "edge"
 # Request ids are handled at the ASGI layer for every response, proxied or not
 # (RequestIdASGIMiddleware, in config/asgi.py), so the per-view one is left out.
 # Load shedding is for services whose threads a queue can wait on; the gateway's own
-# views run on the event loop. Its views publish no event, so they need no sending
-# of events at the request's end either. Every HTTP request, proxied or not, is measured and
+# views run on the event loop. Every HTTP request, proxied or not, is measured and
 # traced by the ASGI layer (proxy/telemetry.py), not by Django.
 # The gateway is where operators sign in (sign_on/): it keeps real sessions, and the
 # user of its own pages under /admin/ is the signed-on operator.
@@ -44,7 +43,6 @@ MIDDLEWARE = [
     not in (
         "commerce_core.web.request_id.RequestIdMiddleware",
         "commerce_core.web.load_shedding.LoadSheddingMiddleware",
-        "commerce_core.events.middleware.send_events_together",
         "commerce_core.observability.middleware.HttpMetricsMiddleware",
     )
 ]

@@ -27,7 +27,7 @@ def bus_offline(monkeypatch):
     """These tests commit for real, so publish's on-commit send would reach Redis: keep it here."""
     sent = []
 
-    def keep(envelopes, *, quick=False):
+    def keep(envelopes):
         sent.extend(envelopes)
         return Sent([None] * len(envelopes))
 

@@ -58,9 +58,7 @@ def run_like_a_worker(body: dict, errors: list, start: threading.Barrier) -> Non
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_checkouts_for_five_units_reserve_exactly_five(monkeypatch):
     # Keep these events off the real broker: what was published is read from the outbox.
-    monkeypatch.setattr(
-        "commerce_core.events.outbox.send_many", lambda envelopes, quick=False: Sent([None] * len(envelopes))
-    )
+    monkeypatch.setattr("commerce_core.events.outbox.send_many", lambda envelopes: Sent([None] * len(envelopes)))
     mug = Product.objects.create(name="Mug", price="10.00", stock=UNITS)
     pan = Product.objects.create(name="Pan", price="30.00", stock=UNITS)
     # Half the orders name the pan first: locking in id order keeps them from deadlocking.
@@ -94,9 +92,7 @@ def test_twenty_concurrent_checkouts_for_five_units_reserve_exactly_five(monkeyp
 @pytest.mark.timeout(120)
 @pytest.mark.django_db(transaction=True)
 def test_the_same_order_delivered_by_several_workers_at_once_is_reserved_once(monkeypatch):
-    monkeypatch.setattr(
-        "commerce_core.events.outbox.send_many", lambda envelopes, quick=False: Sent([None] * len(envelopes))
-    )
+    monkeypatch.setattr("commerce_core.events.outbox.send_many", lambda envelopes: Sent([None] * len(envelopes)))
     mug = Product.objects.create(name="Mug", price="10.00", stock=UNITS)
     order = order_placed((mug, 2))
     # Distinct event ids, so the inbox does not stop them: only the unique order id does.

@@ -75,7 +75,7 @@ class FakeBroker:
         self.marks: list[tuple[list, str]] = []
         self.sent_one = threading.Semaphore(0)
 
-    def send_many(self, envelopes, *, quick=False):
+    def send_many(self, envelopes):
         self.sends.append(len(envelopes))
         self.sent_one.release()
         return Sent([None] * len(envelopes), epoch="e1")

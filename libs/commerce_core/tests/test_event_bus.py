@@ -2,21 +2,14 @@
 with `BROKER_URL=amqp://...`) and a real database, with the service's real event
 worker consuming where consumption is what is tested."""
 
-import socket
-import threading
-import time
-
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import OperationalError, transaction
-from django.http import HttpResponse
-from django.test import RequestFactory
 
 from commerce_core.events import delivery, outbox
 from commerce_core.events.broker_base import Sent
 from commerce_core.events.envelope import Envelope
-from commerce_core.events.middleware import send_events_together
 from commerce_core.events.models import DeadLetter, InboxMessage, OutboxMessage, ScheduledRetry
 from commerce_core.events.outbox import publish, relay_pending, sender
 from commerce_core.events.routing import events_queue, queues_for
@@ -75,7 +68,7 @@ def test_a_rolled_back_transaction_publishes_nothing(bus, own_queue):
 
 
 def test_an_event_whose_send_failed_stays_unsent_and_is_sent_again_by_the_relay(bus, own_queue, monkeypatch):
-    def broker_down(items, *, quick=False):
+    def broker_down(items):
         return Sent([ConnectionError("broker unreachable")] * len(items))
 
     monkeypatch.setattr(bus, "publish_many", broker_down)
@@ -98,116 +91,6 @@ def test_the_worker_relays_an_event_left_unsent_by_a_process_that_died(bus, work
     monkeypatch.undo()
     wait_for(lambda: Effect.objects.filter(handler="record", thing_id=8).exists(), timeout=15)
     wait_for(lambda: OutboxMessage.objects.filter(pk=message.pk, sent_at__isnull=False).exists(), timeout=5)
-
-
-class SendsSeen:
-    """Wraps the broker's `publish_many`: which thread published how many envelopes,
-    failing the first `failures` calls as an unreachable broker would."""
-
-    def __init__(self, bus, monkeypatch, *, failures: int = 0):
-        self.calls: list[tuple[str, int]] = []
-        self.failures = failures
-        real = bus.publish_many
-
-        def publish_many(items, *, quick=False):
-            self.calls.append((threading.current_thread().name, len(items)))
-            if self.failures:
-                self.failures -= 1
-                return Sent([ConnectionError("broker unreachable")] * len(items))
-            return real(items, quick=quick)
-
-        monkeypatch.setattr(bus, "publish_many", publish_many)
-
-
-@pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="Redis bounds a publish's wait")
-def test_a_committed_event_is_in_its_queue_when_the_commit_returns_sent_by_the_committing_thread(
-    bus, own_queue, monkeypatch
-):
-    sends = SendsSeen(bus, monkeypatch)
-    with transaction.atomic():
-        message = publish(ThingHappened(thing_id=3))
-    assert queued_event_ids(bus, own_queue) == [str(message.event_id)]  # no flush, no waiting
-    assert sends.calls == [(threading.current_thread().name, 1)]
-
-
-@pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="Redis bounds a publish's wait")
-def test_events_committed_in_one_request_or_batch_leave_together_in_one_round_trip(bus, own_queue, monkeypatch):
-    sends = SendsSeen(bus, monkeypatch)
-    with sender.together():
-        for thing_id in (4, 5):
-            with transaction.atomic():
-                publish(ThingHappened(thing_id=thing_id))
-        with transaction.atomic():
-            publish(ThingHappened(thing_id=6))
-            publish(ThingHappened(thing_id=7))
-        assert queued_event_ids(bus, own_queue) == []  # committed, and sent when the block ends
-    assert len(queued_event_ids(bus, own_queue)) == 4
-    assert sends.calls == [(threading.current_thread().name, 4)]
-
-
-@pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="Redis bounds a publish's wait")
-def test_the_events_a_request_commits_leave_together_once_its_response_is_closed(bus, own_queue, monkeypatch):
-    sends = SendsSeen(bus, monkeypatch)
-
-    def view(request):
-        for thing_id in (12, 13):
-            with transaction.atomic():
-                publish(ThingHappened(thing_id=thing_id))
-        return HttpResponse(status=201)
-
-    response = send_events_together(view)(RequestFactory().post("/api/things/"))
-    assert response.status_code == 201 and sends.calls == []  # the client is answered first
-    response.close()  # what the server does once the response is out
-    assert sends.calls == [(threading.current_thread().name, 2)]
-    assert len(queued_event_ids(bus, own_queue)) == 2
-
-
-@pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="Redis bounds a publish's wait")
-def test_the_events_a_failing_request_committed_before_it_failed_are_sent_all_the_same(bus, own_queue, monkeypatch):
-    def view(request):
-        with transaction.atomic():
-            publish(ThingHappened(thing_id=14))
-        raise RuntimeError("the view fails after its commit")
-
-    with pytest.raises(RuntimeError):
-        send_events_together(view)(RequestFactory().post("/api/things/"))
-    assert len(queued_event_ids(bus, own_queue)) == 1
-
-
-@pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="Redis bounds a publish's wait")
-def test_after_a_failed_send_events_go_through_the_sender_thread_until_it_sends_again(bus, own_queue, monkeypatch):
-    sends = SendsSeen(bus, monkeypatch, failures=1)
-    here = threading.current_thread().name
-    first = committed(ThingHappened(thing_id=8))  # fails here, then sent by the sender thread
-    second = committed(ThingHappened(thing_id=9))  # the broker answered the thread again: sent here
-    assert sends.calls == [(here, 1), ("outbox-sender", 1), (here, 1)]
-    assert queued_event_ids(bus, own_queue) == [str(first.event_id), str(second.event_id)]
-    first.refresh_from_db()
-    assert first.sent_at is not None and first.send_attempts == 1
-
-
-def test_a_broker_whose_publish_can_wait_unbounded_is_only_published_to_by_the_sender_thread(
-    bus, own_queue, monkeypatch
-):
-    monkeypatch.setattr(bus, "publishes_quickly", False)  # RabbitMQ's, waiting for its confirms
-    sends = SendsSeen(bus, monkeypatch)
-    message = committed(ThingHappened(thing_id=10))
-    assert sends.calls == [("outbox-sender", 1)]
-    assert queued_event_ids(bus, own_queue) == [str(message.event_id)]
-
-
-def test_a_quick_publish_to_a_redis_that_never_answers_gives_up_within_its_timeout():
-    from commerce_core.events.broker_base import BrokerOptions
-    from commerce_core.events.broker_redis import QUICK_PUBLISH_TIMEOUT, RedisStreamsBroker
-
-    with socket.create_server(("127.0.0.1", 0)) as hung:  # accepts, never answers
-        broker = RedisStreamsBroker(BrokerOptions(url=f"redis://127.0.0.1:{hung.getsockname()[1]}"))
-        envelope = Envelope.wrap(ThingHappened(thing_id=11), source="test").to_dict()
-        started = time.monotonic()
-        sent = broker.publish_many([(envelope, ["nowhere.events"])], quick=True)
-        waited = time.monotonic() - started
-    assert isinstance(sent.errors[0], Exception)
-    assert waited < QUICK_PUBLISH_TIMEOUT * 3
 
 
 # --- durable fanout --------------------------------------------------------------------
@@ -503,7 +386,7 @@ def test_the_heartbeat_reports_an_outbox_that_stopped_draining(bus, monkeypatch,
 
     settings.COMMERCE_EVENTS = {**settings.COMMERCE_EVENTS, "OUTBOX_ALARM_SECONDS": 0.0}
 
-    def broker_down(items, *, quick=False):
+    def broker_down(items):
         return Sent([ConnectionError("broker unreachable")] * len(items))
 
     monkeypatch.setattr(bus, "publish_many", broker_down)

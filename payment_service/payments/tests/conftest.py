@@ -42,7 +42,7 @@ def bus_offline(monkeypatch):
     """For tests that commit for real: the outbox's sends stay here instead of reaching the broker."""
     sent = []
 
-    def keep(envelopes, *, quick=False):
+    def keep(envelopes):
         sent.extend(envelopes)
         return Sent([None] * len(envelopes))
 

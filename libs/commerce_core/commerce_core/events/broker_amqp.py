@@ -21,10 +21,6 @@ DIRECT_TO_QUEUE = Exchange("")
 
 
 class AmqpBroker:
-    #: A publish waits for RabbitMQ's confirm, for as long as that takes: the outbox's
-    #: sender thread publishes, never a thread someone waits on.
-    publishes_quickly = False
-
     def __init__(self, options: BrokerOptions):
         self.options = options
         self._local = threading.local()
@@ -95,7 +91,7 @@ class AmqpBroker:
             self.reset()
             raise
 
-    def publish_many(self, items: list[tuple[dict, list[str]]], *, quick: bool = False) -> Sent:
+    def publish_many(self, items: list[tuple[dict, list[str]]]) -> Sent:
         errors: list[BaseException | None] = []
         for envelope, queues in items:
             try:

@@ -81,16 +81,12 @@ class QueueConsumer(Protocol):
 
 class Broker(Protocol):
     options: BrokerOptions
-    #: Whether `publish_many(..., quick=True)` gives up after a short timeout, so that
-    #: a thread someone waits on (a request's) may publish itself.
-    publishes_quickly: bool
 
     def publish(self, envelope: dict, queues: list[str]) -> None:
         """Put one envelope into each of `queues`; raises if the broker did not take it."""
 
-    def publish_many(self, items: list[tuple[dict, list[str]]], *, quick: bool = False) -> Sent:
-        """Several envelopes in as few round trips as the broker allows; `quick`, with
-        the short timeout of `publishes_quickly`."""
+    def publish_many(self, items: list[tuple[dict, list[str]]]) -> Sent:
+        """Several envelopes in as few round trips as the broker allows."""
 
     def declare(self, names: list[str]) -> None: ...
 

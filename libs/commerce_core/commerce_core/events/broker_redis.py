@@ -62,19 +62,10 @@ return redis.call('XDEL', KEYS[1], unpack(ARGV, 2))
 """
 
 
-#: Seconds a quick publish waits for Redis, to connect and then to answer. Redis on
-#: a busy machine answers within milliseconds; a send that times out is not lost
-#: (the outbox's sender thread sends it again, then the relay).
-QUICK_PUBLISH_TIMEOUT = 1.0
-
-
 class RedisStreamsBroker:
-    publishes_quickly = True
-
     def __init__(self, options: BrokerOptions):
         self.options = options
         self.client = _client(options, read_timeout=10.0)
-        self._quick_client = _client(options, read_timeout=QUICK_PUBLISH_TIMEOUT, connect_timeout=QUICK_PUBLISH_TIMEOUT)
 
     # --- publishing ----------------------------------------------------------------
     def publish(self, envelope: dict, queues: list[str]) -> None:
@@ -82,10 +73,10 @@ class RedisStreamsBroker:
         if error is not None:
             raise error
 
-    def publish_many(self, items: list[tuple[dict, list[str]]], *, quick: bool = False) -> Sent:
+    def publish_many(self, items: list[tuple[dict, list[str]]]) -> Sent:
         # The epoch is read in the same round trip, ahead of the XADDs: Redis runs a
         # pipeline's commands in order, so it is the epoch the events went into.
-        pipe = (self._quick_client if quick else self.client).pipeline(transaction=False)
+        pipe = self.client.pipeline(transaction=False)
         pipe.get(EPOCH_KEY)
         owners = []
         for index, (envelope, queues) in enumerate(items):
@@ -205,10 +196,10 @@ class StreamConsumer:
         self.client.close()
 
 
-def _client(options: BrokerOptions, *, read_timeout: float, connect_timeout: float | None = None) -> redis.Redis:
+def _client(options: BrokerOptions, *, read_timeout: float) -> redis.Redis:
     return redis.Redis.from_url(
         options.url,
-        socket_connect_timeout=options.connect_timeout if connect_timeout is None else connect_timeout,
+        socket_connect_timeout=options.connect_timeout,
         socket_timeout=read_timeout,
         health_check_interval=30,
     )

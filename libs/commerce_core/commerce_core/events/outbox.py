@@ -1,23 +1,10 @@
 """Publishing: the transactional outbox.
 
 `publish()` stores the event in the caller's transaction. Once that transaction
-commits, the event is put into every subscriber's queue (routing.py) on the
-committing thread, in one broker round trip, and marked sent a little later, with
-others, by this process's sender thread. A rolled-back transaction takes its outbox
-rows with it, so nothing is published for a change that never happened.
-
-Sending on the committing thread costs a request one Redis round trip. Handing each
-event to the sender thread instead cost more CPU than the send itself: publishing
-alone took 0.47 ms of CPU per event that way on PostgreSQL, and 0.31 ms sent here,
-the thread's wake-ups and the interpreter lock passed back and forth being the
-difference. Events committed in one request, or in one worker batch, go together
-(`OutboxSender.together`). Two cases still go through the sender thread:
-
-- a broker that failed a send: from then on every event goes through the sender
-  thread, until that thread has sent one again, so a broker that is down or hung
-  holds up no request beyond the one that found out (whose wait is bounded by the
-  broker's short publish timeout);
-- a broker whose publish can wait without bound (RabbitMQ's publisher confirms).
+commits, the event is handed to this process's sender thread, which puts it into
+every subscriber's queue (routing.py) and marks it sent, both in batches, off the
+request's path. A rolled-back transaction takes its outbox rows with it, so nothing
+is published for a change that never happened.
 
 Nothing is lost between the commit and the broker: a row is marked sent only after
 the broker took the event (RabbitMQ confirms it). If the broker is unreachable, the
@@ -37,8 +24,6 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -105,38 +90,27 @@ def _committed(pk, body: dict) -> None:
     sender.submit(pk, body)
 
 
-def send_many(envelopes: list[dict], *, quick: bool = False) -> Sent:
+def send_many(envelopes: list[dict]) -> Sent:
     """Several envelopes, each into every queue subscribed to its type, in as few
     broker round trips as possible: per envelope, the error that kept it from the
     broker, or None, and the epoch they were sent in. An event type nobody
-    subscribes to goes nowhere, by design.
-    `quick`: with the broker's short timeout, for a thread that someone waits on."""
-    return default_broker().publish_many(
-        [(envelope, queues_for(envelope["type"])) for envelope in envelopes], quick=quick
-    )
-
-
-def sends_quickly() -> bool:
-    """Whether the broker bounds a publish's wait by a short timeout (Redis does)."""
-    return default_broker().publishes_quickly
+    subscribes to goes nowhere, by design."""
+    return default_broker().publish_many([(envelope, queues_for(envelope["type"])) for envelope in envelopes])
 
 
 #: Put in the sender's queue by `flush()`: mark what was sent now, without waiting.
 _FLUSH = object()
-#: Put in the sender's queue when rows sent elsewhere wait for their mark.
-_MARK = object()
 
 
 class OutboxSender:
-    """Sends committed events, and marks them sent.
+    """This process's sender: a daemon thread that publishes committed events and
+    marks them sent.
 
-    `submit()` runs at commit, on the committing thread, and sends there (see the
-    module docstring); inside `together()` it only collects, and the block's end
-    sends what was collected, in one round trip. The daemon sender thread marks rows
-    sent (`MARK_DELAY_SECONDS` after the first of them, in one UPDATE for all sent
-    meanwhile: with one UPDATE per send, a service publishing a few events per
-    request spent as many statements marking rows as writing them) and sends what
-    is handed to it while the broker is failing."""
+    Handing the event over costs the request a queue put; the broker round trips
+    happen here, together for every event that committed meanwhile. Rows sent are
+    marked a little later (`MARK_DELAY_SECONDS`), in one UPDATE for every batch sent
+    meanwhile: with one UPDATE per batch, a service publishing a few events per
+    request spent as many statements marking rows as writing them."""
 
     MAX_BATCH = 500
     #: A sent row is marked at most this long after its send. Far below the relay's
@@ -155,57 +129,14 @@ class OutboxSender:
         #: Sent and not yet marked: row ids by the broker epoch they were sent in.
         self._unmarked: dict[str, list] = {}
         self._mark_due = 0.0
-        #: Set when a send failed; cleared when the sender thread sent again.
-        self._broker_failing = False
-        self._collecting = threading.local()
 
-    # --- the committing thread ---------------------------------------------------------
     def submit(self, pk, envelope: dict) -> None:
-        collected = getattr(self._collecting, "items", None)
-        if collected is not None:
-            collected.append((pk, envelope))
-        else:
-            self.send([(pk, envelope)])
-
-    @contextmanager
-    def together(self) -> Iterator[None]:
-        """Events committed in this block are sent together at its end, on this thread;
-        also when the block raises, since what committed in it stays committed."""
-        with self.collecting() as collected:
-            try:
-                yield
-            finally:
-                if collected:
-                    self.send(collected)
-
-    @contextmanager
-    def collecting(self) -> Iterator[list]:
-        """Events committed in this block are not sent but put in the list it gives,
-        for the caller to `send()`. Inside an enclosing block they go to the enclosing
-        one's list, and this one's stays empty."""
-        if getattr(self._collecting, "items", None) is not None:
-            yield []
-            return
-        self._collecting.items = collected = []
-        try:
-            yield collected
-        finally:
-            self._collecting.items = None
-
-    def send(self, items: list) -> None:
-        """Send committed rows' events now, on this thread; while the broker is failing
-        or could keep this thread waiting, hand them to the sender thread instead."""
         with self._progress:
-            self._submitted += len(items)
-        if self._broker_failing or not sends_quickly():
-            self._hand_over(items)
-            return
-        sent = _send(items, quick=True)
-        self._sent(items, sent)
-        failed = [item for item, error in zip(items, sent.errors, strict=True) if error is not None]
-        if failed:
-            self._broker_failing = True
-            self._hand_over(failed)  # tried once more there, then left to the relay
+            self._submitted += 1
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
+                self._thread.start()
+        self._queue.put((pk, envelope))
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything submitted so far was sent and marked (or failed); True if it was."""
@@ -213,57 +144,30 @@ class OutboxSender:
             target = self._submitted
             if self._finished >= target:
                 return True
-        self._wake(_FLUSH)
+        self._queue.put(_FLUSH)
         with self._progress:
             return self._progress.wait_for(lambda: self._finished >= target, timeout)
 
-    def _hand_over(self, items: list) -> None:
-        for item in items:
-            self._wake(item)
-
-    def _wake(self, item) -> None:
-        with self._progress:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
-                self._thread.start()
-        self._queue.put(item)
-
-    def _sent(self, items: list, sent: Sent) -> None:
-        """Note the rows the broker took, for the sender thread to mark."""
-        pks = [pk for (pk, _), error in zip(items, sent.errors, strict=True) if error is None]
-        if not pks:
-            return
-        with self._progress:
-            first = not self._unmarked
-            if first:
-                self._mark_due = time.monotonic() + self.MARK_DELAY_SECONDS
-            self._unmarked.setdefault(sent.epoch, []).extend(pks)
-        if first and threading.current_thread() is not self._thread:
-            self._wake(_MARK)  # one wake-up per mark, however many sends it covers
-
-    # --- the sender thread -----------------------------------------------------------
     def _run(self) -> None:
         while True:
-            with self._progress:
-                unmarked, due = bool(self._unmarked), self._mark_due
-            wait = max(0.0, due - time.monotonic()) if unmarked else self.IDLE_SECONDS
+            wait = max(0.0, self._mark_due - time.monotonic()) if self._unmarked else self.IDLE_SECONDS
             try:
                 item = self._queue.get(timeout=wait)
             except queue.Empty:
-                if unmarked:
+                if self._unmarked:
                     self._mark()
                 else:
                     connection.close()  # this thread's own; not held while nothing happens
                 continue
             items = [item, *self._take_waiting()]
-            sends = [item for item in items if item is not _FLUSH and item is not _MARK]
+            sends = [item for item in items if item is not _FLUSH]
             if sends:
                 try:
                     self._send_batch(sends)
                 except Exception:  # the sender must go on; the relay sends these rows again
                     logger.exception("sending %d events failed", len(sends))
                     self._finish(len(sends))
-            if _FLUSH in items or time.monotonic() >= self._mark_due:
+            if self._unmarked and (len(sends) < len(items) or time.monotonic() >= self._mark_due):
                 self._mark()
 
     def _take_waiting(self) -> list:
@@ -276,11 +180,19 @@ class OutboxSender:
         return items
 
     def _send_batch(self, items: list) -> None:
-        sent = _send(items, quick=False)
-        self._sent(items, sent)
-        failed = [(pk, error) for (pk, _), error in zip(items, sent.errors, strict=True) if error is not None]
-        if len(failed) < len(items):
-            self._broker_failing = False  # the committing threads send again
+        faults.point("outbox.before_send")  # the drills kill the process here, after the commit
+        try:
+            sent = send_many([envelope for _, envelope in items])
+        except Exception as exc:  # the relay sends them again; the changes themselves are committed
+            sent = Sent([exc] * len(items))
+        failed = []
+        if not self._unmarked:
+            self._mark_due = time.monotonic() + self.MARK_DELAY_SECONDS
+        for (pk, _), error in zip(items, sent.errors, strict=True):
+            if error is None:
+                self._unmarked.setdefault(sent.epoch, []).append(pk)
+            else:
+                failed.append((pk, error))
         if failed:
             try:
                 close_old_connections()
@@ -292,10 +204,7 @@ class OutboxSender:
             self._finish(len(failed))
 
     def _mark(self) -> None:
-        with self._progress:
-            unmarked, self._unmarked = self._unmarked, {}
-        if not unmarked:
-            return
+        unmarked, self._unmarked = self._unmarked, {}
         try:
             close_old_connections()
             for epoch, pks in unmarked.items():
@@ -308,14 +217,6 @@ class OutboxSender:
         with self._progress:
             self._finished += count
             self._progress.notify_all()
-
-
-def _send(items: list, *, quick: bool) -> Sent:
-    faults.point("outbox.before_send")  # the drills kill the process here, after the commit
-    try:
-        return send_many([envelope for _, envelope in items], quick=quick)
-    except Exception as exc:  # the relay sends them again; the changes themselves are committed
-        return Sent([exc] * len(items))
 
 
 sender = OutboxSender()

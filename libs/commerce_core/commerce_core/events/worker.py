@@ -31,7 +31,6 @@ from .delivery import Received, record_batch, run_due_retries
 from .heartbeat import TTL_SECONDS, WorkerStatus, heartbeat_key
 from .models import BusState, DeadLetter, ScheduledRetry
 from .outbox import backlog, relay_pending, resend_since
-from .outbox import sender as outbox_sender
 from .periodic import registered_jobs
 from .routing import events_queue, subscriptions
 
@@ -114,10 +113,7 @@ class EventConsumer:
         while True:
             try:
                 close_old_connections()
-                # What the handlers publish leaves after the batch's commit, in one
-                # broker round trip, from this thread (outbox.py).
-                with outbox_sender.together():
-                    record_batch(batch)
+                record_batch(batch)
                 break
             except Exception as exc:  # nothing was recorded: keep the messages, try again
                 if self.recording_error is None:

@@ -72,7 +72,6 @@ MIDDLEWARE = [
     "commerce_core.observability.middleware.HttpMetricsMiddleware",
     "commerce_core.web.request_id.RequestIdMiddleware",
     "commerce_core.web.load_shedding.LoadSheddingMiddleware",
-    "commerce_core.events.middleware.send_events_together",
     "django.middleware.security.SecurityMiddleware",
     "commerce_core.web.secure_cookies.secure_cookies_over_tls",
     # The admin needs a session and an authenticated user; a service keeps no session
