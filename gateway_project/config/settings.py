@@ -74,9 +74,10 @@ GATEWAY = {
     # Rate limits, kept in Redis (proxy/rate_limits.py): (sustained requests per
     # second, burst) for every proxied request per user (else per client address),
     # and for sign-ins and sign-ups per client address, where passwords and
-    # usernames are guessed. The defaults leave room for the platform's own tests,
-    # benchmarks and load runs from one address (the request limit is a flood guard
-    # above what one gateway process serves); tighten them to your traffic.
+    # usernames are guessed. The defaults leave room for the platform's own tests and
+    # load runs from one address; the request limit is a flood guard, which a
+    # benchmark flooding one gateway process from one address can reach on a fast
+    # machine (the benchmarks raise it, bench/harness.py). Fit them to your traffic.
     "RATE_LIMITS": {
         "ENABLED": env.bool("GATEWAY_RATE_LIMITS", default=True),
         "REQUESTS": (
