@@ -2,10 +2,14 @@
 next login. These tests use the platform's real hashers (the test plugin swaps in a
 fast one for every other test)."""
 
+import platform
+import resource
+
 import pytest
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, identify_hasher, make_password
 from django.contrib.auth.models import User
 
+from commerce_core.identity import passwords
 from commerce_core.settings import base
 
 from .conftest import PASSWORD
@@ -44,3 +48,21 @@ def test_a_pbkdf2_password_is_upgraded_to_argon2id_at_the_next_login(api_client,
     assert again.status_code == 200
     wrong = api_client.post("/api/auth/token/", {"username": "ada", "password": "not-the-password"}, format="json")
     assert wrong.status_code == 401
+
+
+def test_a_stored_argon2_hash_is_verified_by_the_platforms_hasher_not_djangos_namesake(real_hashers):
+    stored = make_password(PASSWORD)
+
+    assert type(identify_hasher(stored)) is passwords.Argon2PasswordHasher
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the memory kept between hashes is glibc's malloc's")
+def test_a_second_hash_reuses_the_memory_of_the_first_instead_of_faulting_in_32_mib_again(real_hashers):
+    first = make_password(PASSWORD)
+
+    faults_before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+    assert check_password(PASSWORD, first)
+    faults = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - faults_before
+
+    # 32 MiB mapped afresh is 8,192 pages faulted in; reused, next to none.
+    assert faults < 1_000

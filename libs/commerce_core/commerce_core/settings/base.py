@@ -167,11 +167,13 @@ REFRESH_TOKEN_LIFETIME = timedelta(days=env.int("REFRESH_TOKEN_DAYS", default=7)
 GATEWAY_IDENTITY_SECRET = env.str("GATEWAY_IDENTITY_SECRET", default=DEV_GATEWAY_SECRET)
 GATEWAY_IDENTITY_MAX_AGE_SECONDS = 30
 #: Argon2id first; PBKDF2 hashes of before are upgraded at the next login (identity/passwords.py).
+#: Django's own Argon2PasswordHasher is not listed: it has the same algorithm name,
+#: and Django verifies a stored hash with the last hasher of that name, so it would
+#: take every verification from the platform's. The platform's reads any Argon2 hash.
 PASSWORD_HASHERS = [
     "commerce_core.identity.passwords.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
