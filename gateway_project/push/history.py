@@ -29,6 +29,7 @@ batch fetched in one MULTI together with the epoch and the trim mark, so a gap
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import threading
@@ -37,6 +38,7 @@ from collections.abc import AsyncIterator
 import redis
 
 from commerce_core.events.envelope import Envelope
+from commerce_core.events.redis_direct import DirectConnection
 from commerce_core.observability import tracing
 
 from .audiences import is_private, pushable_events, recipient_of
@@ -111,23 +113,40 @@ return offset
 
 
 class _SyncClients:
-    """The worker process's Redis client and registered script, made on first use."""
+    """The worker process's Redis client, and the connection that records events
+    (used directly: commerce_core.events.redis_direct), made on first use. The
+    recording connection is shared by the worker's threads (the consumer, the
+    retries), one command at a time."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._url: str | None = None
         self.client: redis.Redis | None = None
-        self.script = None
+        self._recording: DirectConnection | None = None
 
     def for_settings(self, config: PushSettings) -> _SyncClients:
         with self._lock:
             if self._url != config.redis_url:
                 self.client = redis.Redis.from_url(config.redis_url, socket_timeout=5, socket_connect_timeout=5)
-                self.script = self.client.register_script(RECORD_SCRIPT)
+                if self._recording is not None:
+                    self._recording.close()
+                self._recording = DirectConnection(config.redis_url, socket_timeout=5, connect_timeout=5)
                 self._url = config.redis_url
             return self
 
+    def run_record_script(self, keys: list[str], args: list) -> bytes:
+        """RECORD_SCRIPT by its digest, or by its text when Redis does not know it
+        (a Redis restarted since, or never asked)."""
+        with self._lock:
+            (reply,) = self._recording.call(("EVALSHA", RECORD_DIGEST, len(keys), *keys, *args))
+            if isinstance(reply, redis.exceptions.NoScriptError):
+                (reply,) = self._recording.call(("EVAL", RECORD_SCRIPT, len(keys), *keys, *args))
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
 
+
+RECORD_DIGEST = hashlib.sha1(RECORD_SCRIPT.encode()).hexdigest()
 _sync = _SyncClients()
 
 
@@ -165,7 +184,7 @@ def record(envelope: Envelope, *, config: PushSettings | None = None) -> str | N
         # The trace the pushed frame names: this run's span when tracing is on, else the publisher's.
         tracing.current_traceparent() or envelope.traceparent or "",
     ]
-    offset = _sync.for_settings(config).script(keys=script_keys, args=args)
+    offset = _sync.for_settings(config).run_record_script(script_keys, args)
     return offset.decode() if isinstance(offset, bytes) else offset
 
 

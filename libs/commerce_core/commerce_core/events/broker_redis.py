@@ -30,6 +30,7 @@ import secrets
 import redis
 
 from .broker_base import EPOCH_KEY, BrokerOptions, Delivery, Sent
+from .redis_direct import DirectConnection
 
 GROUP = "workers"
 FIELD = "e"
@@ -129,7 +130,9 @@ class StreamConsumer:
         self.min_idle_ms = int(options.visibility_timeout * 1000)
         # Reads block for up to a few seconds: the socket must wait longer than that.
         self.client = _client(options, read_timeout=30.0)
-        self._ack_and_delete = self.client.register_script(ACK_AND_DELETE)
+        # Reading and acknowledging, once per batch, go on a connection of their own
+        # used directly (redis_direct.py); the rare commands use the client.
+        self.direct = DirectConnection(options.url, socket_timeout=30.0, connect_timeout=options.connect_timeout)
         _create_group(self.client, queue)
         #: Until its own pending messages are read back, a consumer reads those first.
         self._own_pending = True
@@ -146,32 +149,34 @@ class StreamConsumer:
 
     def _read(self, start: str, limit: int, *, block: int | None, ack: list[Delivery]) -> list[Delivery]:
         # The batch before is acknowledged in the read's round trip: Redis runs the
-        # script before the read, and replies to both together. EVAL rather than the
-        # registered script: in a pipeline, redis-py would first ask in a round trip
-        # of its own whether Redis knows the script (the text is cached by Redis all the same).
-        pipe = self.client.pipeline(transaction=False)
-        if ack:
-            pipe.eval(ACK_AND_DELETE, 1, self.queue, GROUP, *(delivery.token for delivery in ack))
-        pipe.xreadgroup(GROUP, self.name, {self.queue: start}, count=limit, block=block)
-        *acked, answer = pipe.execute(raise_on_error=False)
+        # script before the read, and replies to both together. EVAL rather than
+        # EVALSHA: the script is short, and Redis caches its text all the same.
+        commands = [_ack_command(self.queue, ack)] if ack else []
+        read = ["XREADGROUP", "GROUP", GROUP, self.name, "COUNT", limit]
+        if block is not None:
+            read += ["BLOCK", block]
+        commands.append((*read, "STREAMS", self.queue, start))
+        *acked, answer = self.direct.call(*commands)
         for result in (*acked, answer):
             if isinstance(result, redis.ResponseError) and "NOGROUP" in str(result):
                 _create_group(self.client, self.queue)  # the broker lost the stream (restarted empty)
                 return []
             if isinstance(result, Exception):
                 raise result
-        if not answer:
+        if not answer:  # nil: the wait ended with nothing new
             return []
         _, entries = answer[0]
         gone = [entry_id for entry_id, fields in entries if not fields]
         if gone:  # deleted while pending (acknowledged by a consumer that then died): done
             self.client.xack(self.queue, GROUP, *gone)
-        return [_delivery(entry_id, fields) for entry_id, fields in entries if fields]
+        return [_delivery(entry_id, _field_map(fields)) for entry_id, fields in entries if fields]
 
     def ack(self, deliveries: list[Delivery]) -> None:
         if not deliveries:
             return
-        self._ack_and_delete(keys=[self.queue], args=[GROUP, *(delivery.token for delivery in deliveries)])
+        (result,) = self.direct.call(_ack_command(self.queue, deliveries))
+        if isinstance(result, Exception):
+            raise result
 
     def reclaim(self) -> list[Delivery]:
         """Messages pending for another consumer longer than the visibility timeout."""
@@ -193,7 +198,17 @@ class StreamConsumer:
     def close(self) -> None:
         # Pending messages stay with this consumer's name: read back at its next
         # start, or taken over by another consumer after the visibility timeout.
+        self.direct.close()
         self.client.close()
+
+
+def _ack_command(queue: str, deliveries: list[Delivery]) -> tuple:
+    return ("EVAL", ACK_AND_DELETE, 1, queue, GROUP, *(delivery.token for delivery in deliveries))
+
+
+def _field_map(fields: list) -> dict:
+    """A stream entry's fields as Redis sends them, `[name, value, ...]`, as a dict."""
+    return dict(zip(fields[::2], fields[1::2], strict=True))
 
 
 def _client(options: BrokerOptions, *, read_timeout: float) -> redis.Redis:

@@ -209,7 +209,7 @@ def _run_in_transaction(
                     raise _HandlerFailed(key, exc) from exc
                 if connection.needs_rollback:  # it went on after a nested block failed: that needs the savepoint
                     raise _HandlerFailed()
-                inbox.append(_inbox_row(handler, envelope))
+                inbox.append(_inbox_values(handler, envelope))
                 outcome.handled += 1
                 continue
             if failure is not None and key == failure.key:
@@ -260,18 +260,18 @@ def _run_outside_transactions(events: list[Received], outcome: BatchOutcome) -> 
             continue
         done.add(key)
         try:
-            _call(handler, envelope)
+            _call(handler, envelope, in_transaction=False)
         except Exception as exc:
             logger.exception("handler %s failed on event %s", handler.name, envelope.id)
             failures.append((envelope, handler, exc))
         else:
-            inbox.append(_inbox_row(handler, envelope))
+            inbox.append(_inbox_values(handler, envelope))
             outcome.handled += 1
     if not failures:
         _insert_inbox_rows(inbox, only_new=False)
         return
     with transaction.atomic():
-        InboxMessage.objects.bulk_create(inbox, ignore_conflicts=True)
+        _insert_inbox_rows(inbox, only_new=False)
         schedule_retries(failures, attempts=1)
         outcome.retries_scheduled += len(failures)
 
@@ -279,10 +279,10 @@ def _run_outside_transactions(events: list[Received], outcome: BatchOutcome) -> 
 _INBOX_COLUMNS = ("event_id", "handler", "event_type", "source", "subject", "correlation_id", "processed_at")
 
 
-def _insert_inbox_rows(rows: list[InboxMessage], *, only_new: bool) -> None:
-    """Inbox rows in one INSERT, with SQL built once per batch size. `only_new`: a row
-    already there (a concurrent worker handled the event) raises IntegrityError;
-    otherwise it is left alone.
+def _insert_inbox_rows(rows: list[tuple], *, only_new: bool) -> None:
+    """Inbox rows (`_inbox_values`) in one INSERT, with SQL built once per batch size.
+    `only_new`: a row already there (a concurrent worker handled the event) raises
+    IntegrityError; otherwise it is left alone.
 
     `bulk_create` compiles its statement every time, and outside a transaction
     wraps it in one of its own: BEGIN and COMMIT are two more round trips, for every
@@ -295,16 +295,8 @@ def _insert_inbox_rows(rows: list[InboxMessage], *, only_new: bool) -> None:
     event_id, processed_at = meta.get_field("event_id"), meta.get_field("processed_at")
     now = processed_at.get_db_prep_value(timezone.now(), database)
     values = []
-    for row in rows:
-        values += [
-            event_id.get_db_prep_value(row.event_id, database),
-            row.handler,
-            row.event_type,
-            row.source,
-            row.subject,
-            row.correlation_id,
-            now,
-        ]
+    for row_event_id, *strings in rows:
+        values += [event_id.get_db_prep_value(row_event_id, database), *strings, now]
     with database.cursor() as cursor:
         sql = insert_sql(
             database, InboxMessage, _INBOX_COLUMNS, rows=len(rows), suffix="" if only_new else _LEAVE_EXISTING
@@ -316,17 +308,35 @@ def _insert_inbox_rows(rows: list[InboxMessage], *, only_new: bool) -> None:
 _LEAVE_EXISTING = "ON CONFLICT (event_id, handler) DO NOTHING"
 
 
-def _call(handler: Handler, envelope: Envelope) -> None:
+def _call(handler: Handler, envelope: Envelope, *, in_transaction: bool = True) -> None:
     token = current_request_id.set(envelope.correlationid)
     try:
         # A span per run of a handler (off: a shared no-op), child of the publisher's.
         with tracing.handling(handler.name, envelope):
             faults.handler_point(handler.name, envelope.subject)  # a poison message, in the drills
             handler.func(envelope.event, envelope)
-        # Counted once the run's outcome is committed (at once outside a transaction).
-        transaction.on_commit(partial(metrics.event_handled, envelope.type, envelope.time))
+        # Counted once the run's outcome is committed; outside a transaction, at once
+        # (on_commit would say the same after looking the connection up).
+        if in_transaction:
+            transaction.on_commit(partial(metrics.event_handled, envelope.type, envelope.time))
+        else:
+            metrics.event_handled(envelope.type, envelope.time)
     finally:
         current_request_id.reset(token)
+
+
+def _inbox_values(handler: Handler, envelope: Envelope) -> tuple:
+    """An inbox row's values in `_INBOX_COLUMNS` order, `processed_at` aside (set at
+    the insert): a tuple, since building a model instance for each cost more than
+    the rest of the row's recording on the gateway's worker."""
+    return (
+        envelope.id,
+        handler.name,
+        envelope.type,
+        envelope.source,
+        envelope.subject or "",
+        envelope.correlationid or "",
+    )
 
 
 def _inbox_row(handler: Handler, envelope: Envelope) -> InboxMessage:
@@ -447,7 +457,7 @@ def _run_retry(retry: ScheduledRetry, outcome: BatchOutcome) -> None:
                 _call(handler, envelope)
                 retry.delete()
         else:
-            _call(handler, envelope)  # its effect lies outside the database: outside any transaction
+            _call(handler, envelope, in_transaction=False)  # its effect lies outside the database
             with transaction.atomic():
                 InboxMessage.objects.bulk_create([_inbox_row(handler, envelope)], ignore_conflicts=True)
                 retry.delete()
