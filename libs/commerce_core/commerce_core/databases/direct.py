@@ -1,0 +1,58 @@
+"""Statements run on the database driver's own cursor: for the bus's statements that
+run for every event or batch (the outbox's insert, the inbox's lookup and insert).
+
+Django's cursor wrapper costs more than such a statement itself. On SQLite, the
+inbox lookup of one event took 60 µs of CPU through `connection.cursor()` against
+17 µs on the driver's cursor (most of the difference: the `%s` → `?` rewrite by a
+regular expression at every execute, and the wrapper's checks and context
+managers), an inbox insert 180 µs against 100.
+
+Kept: the driver's errors become Django's (`wrap_database_errors`: a duplicate row
+raises `django.db.IntegrityError`), and a statement joins the connection's open
+transaction, which Django began on the same driver connection. Not kept: Django's
+query log (`connection.queries`, kept only with DEBUG) and execute wrappers do not
+see these statements, and the connection's health check waits for the next ORM
+query.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+
+def execute(database, sql: str, params: Sequence) -> None:
+    """Run `sql`, written with `%s` placeholders as for Django's cursor (and no
+    literal `%`), on the driver connection of `database`, a Django connection."""
+    cursor = _cursor(database)
+    try:
+        with database.wrap_database_errors:
+            cursor.execute(_native(database.vendor, sql), params)
+    finally:
+        cursor.close()
+
+
+def fetch_all(database, sql: str, params: Sequence) -> list[tuple]:
+    """`execute`, then every row the statement returned."""
+    cursor = _cursor(database)
+    try:
+        with database.wrap_database_errors:
+            cursor.execute(_native(database.vendor, sql), params)
+            return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _cursor(database):
+    if database.connection is None:
+        database.ensure_connection()
+    with database.wrap_database_errors:
+        return database.connection.cursor()
+
+
+@functools.cache
+def _native(vendor: str, sql: str) -> str:
+    """The statement in the driver's placeholder style: SQLite's `?`, once per
+    statement; the other backends' drivers take `%s`. Cached: the bus runs a few
+    statements of a few shapes (batch sizes are bounded)."""
+    return sql.replace("%s", "?") if vendor == "sqlite" else sql
