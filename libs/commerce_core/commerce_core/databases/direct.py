@@ -8,11 +8,11 @@ regular expression at every execute, and the wrapper's checks and context
 managers), an inbox insert 180 µs against 100.
 
 Kept: the driver's errors become Django's (`wrap_database_errors`: a duplicate row
-raises `django.db.IntegrityError`), and a statement joins the connection's open
-transaction, which Django began on the same driver connection. Not kept: Django's
-query log (`connection.queries`, kept only with DEBUG) and execute wrappers do not
-see these statements, and the connection's health check waits for the next ORM
-query.
+raises `django.db.IntegrityError`), a statement joins the connection's open
+transaction, which Django began on the same driver connection, and the
+connection's health check runs when due. Not kept: Django's query log
+(`connection.queries`, kept only with DEBUG) and execute wrappers do not see these
+statements.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ def fetch_all(database, sql: str, params: Sequence) -> list[tuple]:
 
 
 def _cursor(database):
-    if database.connection is None:
-        database.ensure_connection()
+    # As Django's own cursor(): the connection's health check (when due), connecting.
+    database.close_if_health_check_failed()
+    database.ensure_connection()
     with database.wrap_database_errors:
         return database.connection.cursor()
 
