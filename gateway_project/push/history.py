@@ -37,11 +37,12 @@ from collections.abc import AsyncIterator
 
 import redis
 
+from commerce_core.events.contracts import Audience
 from commerce_core.events.envelope import Envelope
 from commerce_core.events.redis_direct import DirectConnection
 from commerce_core.observability import tracing
 
-from .audiences import is_private, pushable_events, recipient_of
+from .audiences import recipient_of
 from .conf import PushSettings, push_settings
 from .streams import Keys, Offset, parse_entry_id
 
@@ -158,13 +159,16 @@ def sync_client(config: PushSettings) -> redis.Redis:
 def record(envelope: Envelope, *, config: PushSettings | None = None) -> str | None:
     """Append a pushable event to its history (once per event id); returns its offset,
     or None for an event no client may see (internal, or private without a recipient)."""
-    config = config or push_settings()
-    keys = Keys(config.key_prefix)
-    if envelope.type not in pushable_events():
+    # The audience from the event's own contract: the registry of every contract
+    # (audiences.pushable_events) is a dict built at each call.
+    audience = type(envelope.event).audience
+    if audience is Audience.INTERNAL:
         return None
     user_id = recipient_of(envelope)
-    if user_id is None and is_private(envelope.type):
+    if user_id is None and audience is Audience.USER:
         return None
+    config = config or push_settings()
+    keys = Keys(config.key_prefix)
     stream = keys.public(envelope.type) if user_id is None else keys.private(user_id, envelope.type)
     script_keys = [keys.seen(envelope.id), stream, keys.epoch(stream), keys.trimmed(stream)]
     if user_id is not None:
