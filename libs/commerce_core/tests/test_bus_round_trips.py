@@ -50,8 +50,10 @@ def test_a_handler_that_goes_on_after_a_nested_block_failed_is_run_again_with_it
 def test_an_event_another_worker_recorded_meanwhile_keeps_only_that_workers_effects(monkeypatch):
     behaviour["flaky_failures_left"] = 0
     received = delivery.Received.parse(Envelope.wrap(ThingHappened(thing_id=60), source="test").to_dict())
-    for handler in delivery.handlers_for(received.envelope.type):  # the other worker's rows and effects
-        delivery._inbox_row(handler, received.envelope).save()
+    other_workers_rows = [
+        delivery._inbox_values(h, received.envelope) for h in delivery.handlers_for(received.envelope.type)
+    ]
+    delivery._insert_inbox_rows(other_workers_rows, only_new=True)  # and its effects:
     Effect.objects.bulk_create([Effect(handler="record", thing_id=60), Effect(handler="flaky", thing_id=60)])
     real_lookup = delivery._already_handled
     lookups = []

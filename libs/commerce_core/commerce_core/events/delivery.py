@@ -185,7 +185,7 @@ def _run_in_transaction(
     failure: _HandlerFailed | None = None,
 ) -> None:
     done = _already_handled(events, atomic=True)
-    inbox: list[InboxMessage] = []
+    inbox: list[tuple] = []  # _inbox_values
     failures: list[tuple[Envelope, Handler, BaseException]] = []
     for received in events:
         envelope = received.envelope
@@ -218,7 +218,7 @@ def _run_in_transaction(
                 continue
             try:
                 with transaction.atomic():
-                    _inbox_row(handler, envelope).save(force_insert=True)
+                    _insert_inbox_rows([_inbox_values(handler, envelope)], only_new=True)
                     _call(handler, envelope)
             except IntegrityError as exc:
                 if InboxMessage.objects.filter(event_id=envelope.id, handler=handler.name).exists():
@@ -337,17 +337,6 @@ def _inbox_values(handler: Handler, envelope: Envelope) -> tuple:
     )
 
 
-def _inbox_row(handler: Handler, envelope: Envelope) -> InboxMessage:
-    return InboxMessage(
-        event_id=envelope.id,
-        handler=handler.name,
-        event_type=envelope.type,
-        source=envelope.source,
-        subject=envelope.subject or "",
-        correlation_id=envelope.correlationid or "",
-    )
-
-
 def _park_malformed(malformed: list[Received]) -> None:
     letters = []
     for received in malformed:
@@ -451,13 +440,13 @@ def _run_retry(retry: ScheduledRetry, outcome: BatchOutcome) -> None:
     try:
         if handler.atomic:
             with transaction.atomic():
-                _inbox_row(handler, envelope).save(force_insert=True)
+                _insert_inbox_rows([_inbox_values(handler, envelope)], only_new=True)
                 _call(handler, envelope)
                 retry.delete()
         else:
             _call(handler, envelope, in_transaction=False)  # its effect lies outside the database
             with transaction.atomic():
-                InboxMessage.objects.bulk_create([_inbox_row(handler, envelope)], ignore_conflicts=True)
+                _insert_inbox_rows([_inbox_values(handler, envelope)], only_new=False)
                 retry.delete()
     except Exception as exc:
         logger.warning("run %d of %s on event %s failed: %s", retry.attempts + 1, handler.name, envelope.id, exc)
