@@ -10,7 +10,9 @@ answer instead of charging or refunding again. The payment service relies on tha
 to ask again about a call whose answer a crash lost (see services.py).
 """
 
+import os
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -228,19 +230,53 @@ class SimulatedProvider:
 
 @contextmanager
 def _ledger_transaction(path: Path) -> Iterator[sqlite3.Connection]:
+    db = _ledger_connection(path)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:  # the connection serves this thread's next operation
+            db.execute("ROLLBACK")
+        raise
+
+
+#: Each thread's open ledger connection, as (path, connection, identity).
+_open = threading.local()
+
+
+def _ledger_connection(path: Path) -> sqlite3.Connection:
+    """This thread's connection to the ledger at `path`, opened (and the schema made)
+    once, as a provider's client keeps its connections; opening one and running the
+    schema script cost more than the charge itself. A connection to another path, or
+    whose file was replaced or removed since (a test's, a wiped state directory), is
+    closed, and one that a forked child inherited dropped; the file at `path` is
+    then opened afresh."""
+    kept = getattr(_open, "ledger", None)
+    if kept is not None:
+        kept_path, db, identity = kept
+        if kept_path == path and _file_identity(path) == identity:
+            return db
+        if identity is not None and identity[0] == os.getpid():  # a parent's connection is the parent's to close
+            db.close()
+        _open.ledger = None
     path.parent.mkdir(parents=True, exist_ok=True)
     # isolation_level=None: autocommit, so that the one transaction is the one begun
-    # here, with none of the sqlite3 module's implicit ones.
-    with closing(sqlite3.connect(path, timeout=20, isolation_level=None)) as db:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(_SCHEMA)
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+    # by _ledger_transaction, with none of the sqlite3 module's implicit ones.
+    db = sqlite3.connect(path, timeout=20, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executescript(_SCHEMA)
+    _open.ledger = (path, db, _file_identity(path))
+    return db
+
+
+def _file_identity(path: Path) -> tuple[int, int, int] | None:
+    """This process and the file's (device, inode); None when there is no file."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return os.getpid(), stat.st_dev, stat.st_ino
 
 
 def _reference(prefix: str) -> str:

@@ -1,4 +1,6 @@
+import sqlite3
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -135,3 +137,37 @@ def test_a_declined_charge_is_kept_and_answered_alike_to_the_same_key(provider):
 
     assert charge(provider, "tok_chargeDeclined") == first
     assert [(e.kind, e.succeeded, e.failure_reason) for e in read_ledger()] == [("charge", False, "card_declined")]
+
+
+def test_a_thread_asks_the_ledger_over_one_connection_opened_once(provider, monkeypatch):
+    opened = []
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(
+        sqlite3, "connect", lambda *args, **kwargs: opened.append(args) or real_connect(*args, **kwargs)
+    )
+
+    for number in range(3):
+        charge(provider, key=f"order-{number}")
+
+    assert len(opened) <= 1  # none when this thread had it open already
+    assert [e.idempotency_key for e in read_ledger()] == ["order-0", "order-1", "order-2"]
+
+
+def test_a_ledger_file_replaced_under_an_open_connection_is_opened_afresh(provider, provider_ledger):
+    charge(provider, key="order-1")
+    Path(provider_ledger).unlink()
+    for leftover in Path(provider_ledger).parent.glob("*-wal"):
+        leftover.unlink()
+
+    charge(provider, key="order-2")
+
+    assert [e.idempotency_key for e in read_ledger(provider_ledger)] == ["order-2"]
+
+
+def test_a_failed_operation_leaves_the_connection_ready_for_the_next(provider):
+    charge(provider, key="order-1")
+    with pytest.raises(IdempotencyKeyReused):
+        charge(provider, key="order-1", amount=Decimal("1.00"))
+
+    assert charge(provider, key="order-2").succeeded
+    assert [e.idempotency_key for e in read_ledger()] == ["order-1", "order-2"]
