@@ -5,6 +5,7 @@ epoch read with the publish. Each saving keeps its guarantee."""
 import threading
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -130,6 +131,33 @@ def test_a_redis_broker_reads_its_epoch_in_the_round_trip_of_the_publish(bus):
     sent = bus.publish_many([(envelope, [events_queue(settings.SERVICE_NAME)])])
     assert sent.errors == [None]
     assert sent.epoch == epoch
+
+
+@pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="a Redis broker's sending connection")
+def test_a_redis_broker_sends_again_on_a_fresh_connection_after_redis_closed_its_own(bus):
+    queue = events_queue(settings.SERVICE_NAME)
+    envelope = Envelope.wrap(ThingTallied(thing_id=13), source="test").to_dict()
+    assert bus.publish_many([(envelope, [queue])]).errors == [None]
+    (sending,) = bus._sends.call([("CLIENT", "ID")])
+    bus.client.client_kill_filter(_id=sending)  # as a Redis restart leaves it: closed under the sender
+
+    assert bus.publish_many([(envelope, [queue])]).errors == [None]
+    assert bus.client.xlen(queue) == 2
+
+
+@pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="a Redis broker's sends")
+def test_a_queue_redis_refuses_fails_only_the_events_sent_to_it(bus):
+    queue, broken = events_queue(settings.SERVICE_NAME), "bustest.not-a-stream"
+    bus.client.set(broken, "a string, not a stream")
+    try:
+        first, second = (Envelope.wrap(ThingTallied(thing_id=n), source="test").to_dict() for n in (14, 15))
+        sent = bus.publish_many([(first, [queue, broken]), (second, [queue])])
+    finally:
+        bus.client.delete(broken)
+
+    assert isinstance(sent.errors[0], redis.ResponseError)
+    assert sent.errors[1] is None
+    assert sent.epoch == bus.epoch()
 
 
 @pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="a Redis stream's pending entries")

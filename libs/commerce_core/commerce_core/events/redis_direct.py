@@ -1,5 +1,6 @@
-"""One Redis connection used directly, for the loops that talk to Redis for every
-event: a worker's stream consumer (broker_redis.py) and the gateway's push history.
+"""One Redis connection used directly, for what talks to Redis for every event: a
+worker's stream consumer and every process's sends (broker_redis.py), and the
+gateway's push history.
 
 redis-py's client runs each command through its connection pool, its retry
 policy, its observability hooks, a Python pass over the arguments and a reply
