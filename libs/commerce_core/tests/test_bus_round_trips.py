@@ -138,7 +138,7 @@ def test_a_redis_broker_sends_again_on_a_fresh_connection_after_redis_closed_its
     queue = events_queue(settings.SERVICE_NAME)
     envelope = Envelope.wrap(ThingTallied(thing_id=13), source="test").to_dict()
     assert bus.publish_many([(envelope, [queue])]).errors == [None]
-    (sending,) = bus._sends.call([("CLIENT", "ID")])
+    (sending,) = bus._sends.call(("CLIENT", "ID"))
     bus.client.client_kill_filter(_id=sending)  # as a Redis restart leaves it: closed under the sender
 
     assert bus.publish_many([(envelope, [queue])]).errors == [None]

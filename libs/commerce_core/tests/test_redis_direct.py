@@ -1,6 +1,8 @@
-"""The Redis connection the consumers and the push history use directly: a reply per
-command, Redis's refusals in place of replies, and a connection that Redis closed
-reopened without the caller noticing."""
+"""The Redis connection the consumers, the sends and the push history use directly: a
+reply per command, Redis's refusals in place of replies, a connection that Redis
+closed reopened without the caller noticing, and a forked child on its own socket."""
+
+import os
 
 import redis
 from django.conf import settings
@@ -39,3 +41,28 @@ def test_a_connection_that_redis_closed_is_reopened_and_the_commands_sent_again(
         direct.close()
 
     assert second != first
+
+
+def test_a_forked_child_talks_on_a_socket_of_its_own_and_leaves_its_parents_alone():
+    direct = connected()
+    try:
+        (parents,) = direct.call(("CLIENT", "ID"))
+        read_end, write_end = os.pipe()
+        child = os.fork()
+        if child == 0:  # the child: its own connection, reported through the pipe
+            try:
+                (childs,) = direct.call(("CLIENT", "ID"))
+                os.write(write_end, str(childs).encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        os.waitpid(child, 0)
+        childs = int(os.read(read_end, 64) or b"0")
+        os.close(read_end)
+
+        (again,) = direct.call(("CLIENT", "ID"))
+    finally:
+        direct.close()
+
+    assert childs not in (0, parents)
+    assert again == parents  # the parent's socket was not written to by the child

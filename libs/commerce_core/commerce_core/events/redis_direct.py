@@ -11,10 +11,15 @@ state, pays more for every layer it runs through. Here the commands are packed i
 C by hiredis and sent on one redis-py `Connection`, which still does what a
 connection must: connecting, timeouts, the hiredis reply parser, mapping errors.
 
-Not thread-safe: each user holds its own, or guards it with a lock.
+Threads that share one take turns, a call at a time (a process's sends come from
+its outbox sender and from its relay). A child process forked after a call opens
+a socket of its own instead of writing into its parent's.
 """
 
 from __future__ import annotations
+
+import os
+import threading
 
 import hiredis
 import redis
@@ -24,10 +29,12 @@ class DirectConnection:
     def __init__(self, url: str, *, socket_timeout: float, connect_timeout: float):
         # RESP2, whatever redis-py's default: the callers read replies in its shapes
         # (a stream read is a list of [stream, entries], not a map).
-        pool = redis.ConnectionPool.from_url(
+        self._pool = redis.ConnectionPool.from_url(
             url, socket_timeout=socket_timeout, socket_connect_timeout=connect_timeout, protocol=2
         )
-        self._connection = pool.make_connection()
+        self._lock = threading.Lock()
+        self._connection = self._pool.make_connection()
+        self._pid = os.getpid()
 
     def call(self, *commands: tuple) -> list:
         """Send `commands` in one round trip and return a reply for each, or the
@@ -36,13 +43,17 @@ class DirectConnection:
         A connection found broken (a Redis that restarted since the last call) is
         reopened and the commands sent once more, as redis-py's client does: the
         callers' commands are safe to repeat (acknowledging, reading a group's new
-        messages, recording an event id once). Raises `redis.ConnectionError` or
-        `redis.TimeoutError` when Redis cannot be reached."""
+        messages, recording an event id once, sending an event that consumers
+        handle once). Raises `redis.ConnectionError` or `redis.TimeoutError` when
+        Redis cannot be reached."""
         packed = [b"".join(map(hiredis.pack_command, commands))]
-        try:
-            return self._round_trip(packed, len(commands))
-        except redis.ConnectionError:
-            return self._round_trip(packed, len(commands))
+        with self._lock:
+            if self._pid != os.getpid():  # forked: the socket is the parent's
+                self._connection, self._pid = self._pool.make_connection(), os.getpid()
+            try:
+                return self._round_trip(packed, len(commands))
+            except redis.ConnectionError:
+                return self._round_trip(packed, len(commands))
 
     def _round_trip(self, packed: list[bytes], count: int) -> list:
         connection = self._connection
@@ -57,4 +68,5 @@ class DirectConnection:
         return replies
 
     def close(self) -> None:
-        self._connection.disconnect()
+        with self._lock:
+            self._connection.disconnect()

@@ -116,8 +116,9 @@ def build_databases(service: str) -> dict:
         # skips parsing and planning it. The bus and the checkout run the same few
         # dozen statements for every order: this cut the servers' CPU per paid order
         # by a quarter (23.4 to 17.5 ms). Django's default binds parameters into the
-        # text on the client, so no two statements were alike. Behind a pooler in
-        # transaction mode, set DATABASE_PREPARE_THRESHOLD=-1: never prepare.
+        # text on the client, so no two statements were alike. Behind a pooler that
+        # cannot keep prepared statements in transaction mode (PgBouncer before 1.21),
+        # set DATABASE_PREPARE_THRESHOLD=-1: never prepare.
         threshold = env.int("DATABASE_PREPARE_THRESHOLD", default=2)
         config.setdefault("OPTIONS", {}).update(
             server_side_binding=True, prepare_threshold=threshold if threshold >= 0 else None
