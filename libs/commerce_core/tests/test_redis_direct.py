@@ -3,6 +3,7 @@ reply per command, Redis's refusals in place of replies, a connection that Redis
 closed reopened without the caller noticing, and a forked child on its own socket."""
 
 import os
+import signal
 
 import redis
 from django.conf import settings
@@ -66,3 +67,28 @@ def test_a_forked_child_talks_on_a_socket_of_its_own_and_leaves_its_parents_alon
 
     assert childs not in (0, parents)
     assert again == parents  # the parent's socket was not written to by the child
+
+
+def test_a_child_forked_during_another_threads_call_is_not_stuck_on_that_calls_lock():
+    direct = connected()
+    try:
+        direct.call(("PING",))
+        direct._lock.acquire()  # as a call running in another thread at the fork holds it
+        read_end, write_end = os.pipe()
+        child = os.fork()
+        if child == 0:
+            try:
+                signal.alarm(5)  # stuck on the copied lock, the child dies instead of hanging the test
+                (pong,) = direct.call(("PING",))
+                os.write(write_end, pong)
+            finally:
+                os._exit(0)
+        direct._lock.release()
+        os.close(write_end)
+        os.waitpid(child, 0)
+        answer = os.read(read_end, 64)
+        os.close(read_end)
+    finally:
+        direct.close()
+
+    assert answer == b"PONG"

@@ -13,7 +13,9 @@ connection must: connecting, timeouts, the hiredis reply parser, mapping errors.
 
 Threads that share one take turns, a call at a time (a process's sends come from
 its outbox sender and from its relay). A child process forked after a call opens
-a socket of its own instead of writing into its parent's.
+a socket of its own instead of writing into its parent's, with a lock of its own:
+a fork in the middle of another thread's call copies that lock held, by a thread
+that does not exist in the child.
 """
 
 from __future__ import annotations
@@ -47,13 +49,21 @@ class DirectConnection:
         handle once). Raises `redis.ConnectionError` or `redis.TimeoutError` when
         Redis cannot be reached."""
         packed = [b"".join(map(hiredis.pack_command, commands))]
+        if self._pid != os.getpid():
+            self._own_after_fork()
         with self._lock:
-            if self._pid != os.getpid():  # forked: the socket is the parent's
-                self._connection, self._pid = self._pool.make_connection(), os.getpid()
             try:
                 return self._round_trip(packed, len(commands))
             except redis.ConnectionError:
                 return self._round_trip(packed, len(commands))
+
+    def _own_after_fork(self) -> None:
+        """In a forked child: a lock and a socket of this process's own (the
+        parent's are the parent's, and its lock may have been copied held)."""
+        with _replacing:
+            if self._pid != os.getpid():  # not done by another thread meanwhile
+                self._lock, self._connection = threading.Lock(), self._pool.make_connection()
+                self._pid = os.getpid()  # last: the others wait above until both are in place
 
     def _round_trip(self, packed: list[bytes], count: int) -> list:
         connection = self._connection
@@ -70,3 +80,16 @@ class DirectConnection:
     def close(self) -> None:
         with self._lock:
             self._connection.disconnect()
+
+
+#: Taken by a forked child's threads while one of them replaces the parent's lock
+#: and socket; made afresh in every child, for the same reason.
+_replacing = threading.Lock()
+
+
+def _replacing_anew() -> None:
+    global _replacing
+    _replacing = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_replacing_anew)
