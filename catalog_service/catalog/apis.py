@@ -132,8 +132,10 @@ class ProductListCreateApi(generics.ListAPIView):
         rows = self.filter_queryset(queryset)
         if rows is queryset:
             # No filter, search or ordering was given: the query is the same at every
-            # request, and so is its SQL.
-            rows = selectors.product_list_rows_compiled(PRODUCT_FIELDS)
+            # request, and so is its SQL; a product read again unchanged is written
+            # from the memo of its row.
+            products = selectors.product_list_rows_compiled(PRODUCT_FIELDS, product_representation)
+            return self.get_paginated_response(self.paginate_queryset(products))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response([product_representation(row) for row in page])
 

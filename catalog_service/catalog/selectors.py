@@ -1,6 +1,7 @@
 """Reads of the catalog."""
 
 import functools
+from collections.abc import Callable
 
 from django.db.models import QuerySet
 
@@ -29,10 +30,11 @@ def _product_list_rows(columns: tuple[str, ...]) -> QuerySet:
 
 
 @functools.cache
-def product_list_rows_compiled(columns: tuple[str, ...]) -> CompiledRows:
-    """product_list_rows() with its SQL compiled once: the page a list shows when
-    the request gives no filter, search or ordering (commerce_core.databases.compiled)."""
-    return CompiledRows(_product_list_rows(columns))
+def product_list_rows_compiled(columns: tuple[str, ...], row_map: Callable[[tuple], object]) -> CompiledRows:
+    """product_list_rows() with its SQL compiled once, each row as `row_map` makes it
+    from its columns (memoized by the row's values): the page a list shows when the
+    request gives no filter, search or ordering (commerce_core.databases.compiled)."""
+    return CompiledRows(_product_list_rows(columns), row_map=row_map)
 
 
 def product_get(*, product_id: int) -> Product:

@@ -132,6 +132,20 @@ def test_a_partial_update_changes_only_what_it_names_and_announces_price_and_sto
     }
 
 
+def test_the_list_shows_a_new_price_and_stock_at_the_next_request_after_a_change(
+    api_client, staff_client, make_product
+):
+    product = make_product(name="Mug", price="10.00", stock=5)
+    before = api_client.get("/api/catalog/products/").json()["results"]
+
+    staff_client.patch(f"/api/catalog/products/{product.pk}/", {"price": "12.00"}, format="json")
+    Product.objects.filter(pk=product.pk).update(stock=4)  # as a reservation's delivery would
+    after = api_client.get("/api/catalog/products/").json()["results"]
+
+    assert [(p["price"], p["stock"]) for p in before] == [("10.00", 5)]
+    assert [(p["price"], p["stock"]) for p in after] == [("12.00", 4)]
+
+
 def test_a_partial_update_can_take_a_product_out_of_its_category(staff_client, make_product, make_category):
     product = make_product(category=make_category("Kitchen"))
     response = staff_client.patch(f"/api/catalog/products/{product.pk}/", {"category": None}, format="json")

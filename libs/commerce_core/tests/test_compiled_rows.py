@@ -69,3 +69,38 @@ def test_it_compiles_once_per_connection_and_afterwards_only_runs_its_sql(items,
 def test_an_unordered_query_is_refused_since_its_pages_would_not_be_stable():
     with pytest.raises(ValueError, match="unordered"):
         CompiledRows(Item.objects.order_by().values_list("id"))
+
+
+def describe(row):
+    return {"id": row[0], "name": row[1], "price": str(row[2]), "placed_at": row[3].isoformat()}
+
+
+def test_with_a_row_map_a_page_holds_each_row_as_the_map_makes_it_from_the_converted_values(items):
+    queryset = cheap_items()
+    rows = CompiledRows(queryset, row_map=describe)
+
+    assert rows[0:5] == [describe(row) for row in queryset[0:5]]
+    assert Paginator(rows, 2).count == 5
+
+
+def test_a_row_read_again_unchanged_is_mapped_once(items):
+    calls = []
+    rows = CompiledRows(cheap_items(), row_map=lambda row: calls.append(row[0]) or describe(row))
+
+    first, again = rows[0:5], rows[0:5]
+
+    assert again == first and len(calls) == 5
+
+
+def test_a_changed_row_is_mapped_afresh_so_the_memo_never_serves_its_old_values(items):
+    rows = CompiledRows(cheap_items(), row_map=describe)
+    before = {row["id"]: row for row in rows[0:5]}
+
+    Item.objects.filter(pk=items[2].pk).update(price=Decimal("4.25"), name="Mug 3, repriced")
+    after = {row["id"]: row for row in rows[0:5]}
+
+    assert before[items[2].pk]["price"] == "3.50"
+    assert after[items[2].pk] == {**before[items[2].pk], "price": "4.25", "name": "Mug 3, repriced"}
+    assert {pk: row for pk, row in after.items() if pk != items[2].pk} == {
+        pk: row for pk, row in before.items() if pk != items[2].pk
+    }

@@ -13,12 +13,24 @@ Django's `Paginator` pages through it as through the queryset itself (`count()`,
 then a slice), so a view hands it to DRF's pagination unchanged. Only for a query
 whose shape never changes: a filter, a search or an ordering taken from the request
 is a different query, which the view runs as a queryset.
+
+With `row_map`, a page holds each row as that function makes it from the row's
+converted values (a list's output, say), and rows are mapped through a memo keyed
+by the row as the database returned it: a row read again unchanged costs a lookup
+instead of its conversion and its mapping. On SQLite, where a date-time arrives as
+text to parse and a decimal as a float to round, that was over half of a list
+page's own work. The memo cannot serve an old value: its key is the whole row as
+just read, so a changed price or stock is another key. It holds values, never a
+decision about which rows to read; `row_map` must be a function of the row alone,
+and the page must not change what it returns (the same object serves again).
 """
 
 from __future__ import annotations
 
+import functools
 import weakref
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.db import connections
 from django.db.models import QuerySet
@@ -31,6 +43,8 @@ class _Compiled:
     params: tuple
     #: (column position, the converters of its value) for each column that has any.
     converters: tuple[tuple[int, tuple, object], ...]
+    #: A raw row to what the page holds: converted, and mapped when there is a row_map.
+    make_row: Callable = field(default=tuple)
 
 
 class CompiledRows:
@@ -39,10 +53,14 @@ class CompiledRows:
     #: Django's Paginator warns about an unordered list; this one is always ordered.
     ordered = True
 
-    def __init__(self, queryset: QuerySet):
+    #: Rows kept by the memo of a `row_map`, per connection: a catalog's worth.
+    MEMO_ROWS = 4096
+
+    def __init__(self, queryset: QuerySet, *, row_map: Callable[[tuple], object] | None = None):
         if not queryset.ordered:
             raise ValueError("pages of an unordered query are not stable: order it first")
         self._queryset = queryset
+        self._row_map = row_map
         # Per connection (each thread has its own): the converters are bound to the
         # connection they were compiled on.
         self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -68,32 +86,46 @@ class CompiledRows:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        if not compiled.converters:
-            return [tuple(row) for row in rows]
-        return [_converted(row, compiled.converters, connection) for row in rows]
+        make_row = compiled.make_row
+        return [make_row(row) for row in rows]
 
     def _compiled_for_connection(self):
         connection = connections[self._queryset.db]
         compiled = self._compiled.get(connection)
         if compiled is None:
-            compiled = self._compiled[connection] = _compile(self._queryset, connection)
+            compiled = self._compiled[connection] = _compile(self._queryset, connection, self._row_map, self.MEMO_ROWS)
         return connection, compiled
 
 
-def _compile(queryset: QuerySet, connection) -> _Compiled:
+def _compile(queryset: QuerySet, connection, row_map, memo_rows: int) -> _Compiled:
     compiler = queryset.query.get_compiler(connection=connection)
     page_sql, params = compiler.as_sql()
     converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
     unordered_sql, unordered_params = queryset.order_by().query.get_compiler(connection=connection).as_sql()
     if tuple(unordered_params) != tuple(params):
         raise ValueError("the query's parameters changed with its ordering")
+    converters = tuple(
+        (position, tuple(functions), expression) for position, (functions, expression) in converters.items()
+    )
+    if converters:
+        make_row = functools.partial(_converted, converters=converters, connection=connection)
+    else:
+        make_row = tuple
+    if row_map is not None:
+        convert = make_row
+
+        # Keyed by the raw row: every value of a column comes in the same type and
+        # scale, so rows that compare equal print the same.
+        @functools.lru_cache(maxsize=memo_rows)
+        def make_row(raw: tuple):
+            return row_map(convert(raw))
+
     return _Compiled(
         page_sql=page_sql,
         count_sql=f"SELECT COUNT(*) FROM ({unordered_sql}) counted",
         params=tuple(params),
-        converters=tuple(
-            (position, tuple(functions), expression) for position, (functions, expression) in converters.items()
-        ),
+        converters=converters,
+        make_row=make_row,
     )
 
 
