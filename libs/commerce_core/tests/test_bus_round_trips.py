@@ -124,6 +124,30 @@ def test_sent_events_are_marked_within_the_delay_without_a_flush(fake_broker, mo
     assert marked.wait(timeout=5)
 
 
+def test_a_mark_that_waits_for_the_database_does_not_hold_back_the_next_send(fake_broker, monkeypatch):
+    marking, go_on = threading.Event(), threading.Event()
+
+    def mark_waiting_for_the_write_lock(pks, *, epoch):
+        marking.set()
+        go_on.wait(timeout=10)
+
+    monkeypatch.setattr(outbox, "mark_sent", mark_waiting_for_the_write_lock)
+    sender = outbox.OutboxSender()
+    sender.MARK_DELAY_SECONDS = 0.0
+    sender.submit(1, {"type": "bustest.thing.happened"})
+    assert fake_broker.sent_one.acquire(timeout=5)
+    assert marking.wait(timeout=5)  # the first event's mark is waiting
+
+    sender.submit(2, {"type": "bustest.thing.happened"})
+    try:
+        sent_meanwhile = fake_broker.sent_one.acquire(timeout=5)
+    finally:
+        go_on.set()
+
+    assert sent_meanwhile
+    assert sender.flush(timeout=5)
+
+
 @pytest.mark.skipif(not settings.BROKER_URL.startswith("redis"), reason="a Redis broker's epoch")
 def test_a_redis_broker_reads_its_epoch_in_the_round_trip_of_the_publish(bus):
     epoch = bus.epoch()  # set when the broker is first used
