@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import connections
 from django.db.models import QuerySet
@@ -41,10 +41,9 @@ class _Compiled:
     page_sql: str
     count_sql: str
     params: tuple
-    #: (column position, the converters of its value) for each column that has any.
-    converters: tuple[tuple[int, tuple, object], ...]
-    #: A raw row to what the page holds: converted, and mapped when there is a row_map.
-    make_row: Callable = field(default=tuple)
+    #: A raw row to what the page holds: its values converted as Django would (the
+    #: backend's and the fields' converters), then mapped when there is a row_map.
+    make_row: Callable
 
 
 class CompiledRows:
@@ -124,7 +123,6 @@ def _compile(queryset: QuerySet, connection, row_map, memo_rows: int) -> _Compil
         page_sql=page_sql,
         count_sql=f"SELECT COUNT(*) FROM ({unordered_sql}) counted",
         params=tuple(params),
-        converters=converters,
         make_row=make_row,
     )
 

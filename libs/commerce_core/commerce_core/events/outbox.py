@@ -143,7 +143,8 @@ class OutboxSender:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         #: What the sending thread hands the marker: _Sent, _Failed or _FLUSH.
         self._marks: queue.SimpleQueue = queue.SimpleQueue()
-        self._threads: list[threading.Thread] = []
+        self._sending: threading.Thread | None = None
+        self._marking: threading.Thread | None = None
         self._progress = threading.Condition()
         self._submitted = 0
         self._finished = 0
@@ -151,18 +152,11 @@ class OutboxSender:
     def submit(self, pk, envelope: dict) -> None:
         with self._progress:
             self._submitted += 1
-            if not self._threads or not all(thread.is_alive() for thread in self._threads):
-                self._start_threads()
+            # Started on first use, and again in a forked child, which inherits the
+            # objects but not the threads.
+            self._sending = _running(self._sending, self._run_sender, "outbox-sender")
+            self._marking = _running(self._marking, self._run_marker, "outbox-marker")
         self._queue.put((pk, envelope))
-
-    def _start_threads(self) -> None:
-        # Both or neither: a forked child inherits the objects, not the threads.
-        self._threads = [
-            threading.Thread(target=self._run_sender, name="outbox-sender", daemon=True),
-            threading.Thread(target=self._run_marker, name="outbox-marker", daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything submitted so far was sent and marked (or failed); True if it was."""
@@ -268,6 +262,15 @@ class _Sent:
 @dataclass(frozen=True)
 class _Failed:
     rows: list[tuple]  # (row id, the error)
+
+
+def _running(thread: threading.Thread | None, target, name: str) -> threading.Thread:
+    """`thread` while it runs; otherwise a new daemon thread running `target`."""
+    if thread is not None and thread.is_alive():
+        return thread
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 def _taken(source: queue.SimpleQueue, first, limit: int) -> list:
