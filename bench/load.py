@@ -3,7 +3,8 @@ its own.
 
 1. Closed loop: 20 shoppers, each adding an item, checking out with tok_visa and
    waiting for the order's final `order.status_changed` push, for 60 s. Figure:
-   paid orders/s (target ≥ 25 with no error).
+   paid orders/s (target ≥ 25 with no error), and the CPU time each of the
+   platform's processes spent per paid order in that window (`cpu_meter`).
 2. Open loop: checkouts offered at 10 orders/s for 30 s, whatever the platform
    does. Figure: checkout → final push p99 (target ≤ 300 ms).
 
@@ -26,6 +27,7 @@ from devtools import databases
 from devtools.launcher import Platform
 from load import report
 
+from .cpu_meter import CpuMeter
 from .harness import PYTHON, REPO_ROOT, BenchError, Table, ensure_free, note, verdict, whole_platform
 
 PORT_OFFSET = 22_000  # gateway 30000, auth 30001, ... review 30005
@@ -51,7 +53,11 @@ def run(options: Options) -> Table:
         cart_database = databases.database_url("cart", platform.child_env(), platform.state_dir)
         kind = "PostgreSQL" if databases.is_postgres(cart_database) else "SQLite"
         note(f"closed loop: {options.shoppers} shoppers for {options.seconds:g} s")
-        closed = _locust(platform, platform.state_dir / "closed", shoppers=options.shoppers, seconds=options.seconds)
+        with _platform_cpu(platform, postgres=kind == "PostgreSQL") as meter:
+            closed = _locust(
+                platform, platform.state_dir / "closed", shoppers=options.shoppers, seconds=options.seconds
+            )
+        cpu = meter.between(*closed.window) if closed.window and closed.seconds > 0 else {}
         note(f"open loop: {options.rate:g} orders/s for {options.open_seconds:g} s")
         opened = _locust(
             platform,
@@ -60,7 +66,14 @@ def run(options: Options) -> Table:
             seconds=options.open_seconds,
             rate=options.rate,
         )
-    return _table(closed, opened, kind)
+    return _table(closed, opened, kind, cpu)
+
+
+def _platform_cpu(platform: Platform, *, postgres: bool) -> CpuMeter:
+    def groups() -> dict[str, int]:
+        return {name: child.process.pid for name, child in platform.children.items() if child.process is not None}
+
+    return CpuMeter(groups, redis_url=platform.redis_url, postgres=postgres)
 
 
 def _locust(platform: Platform, prefix: Path, *, shoppers: int, seconds: float, rate: float = 0.0) -> report.Summary:
@@ -99,13 +112,27 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f} ms"
 
 
-def _table(closed: report.Summary, opened: report.Summary, databases_kind: str) -> Table:
+def _table(closed: report.Summary, opened: report.Summary, databases_kind: str, cpu: dict[str, float]) -> Table:
     table = Table("load: `make load`'s scenario, closed loop and open loop (whole platform)")
     table.row(
         f"paid orders/s, {closed.setup.shoppers} closed-loop shoppers, {closed.seconds:.0f} s",
         f"{closed.paid_per_second:.1f}",
         target=f"≥ {report.TARGET_PAID_PER_SECOND:g} with 0 errors — {verdict(report.throughput_met(closed))}",
     )
+    if closed.paid and cpu:
+        per_order = {name: seconds * 1000 / closed.paid for name, seconds in cpu.items()}
+        # The set-up commands ended before the window; a process idle in it is left out.
+        per_order = {name: ms for name, ms in per_order.items() if ms >= 0.05}
+        generator = closed.generator_cpu_seconds * 1000 / closed.paid
+        table.row(
+            "CPU per paid order, closed loop: the platform's processes (+ Locust's)",
+            f"{sum(per_order.values()):.1f} ms (+ {generator:.1f} ms)",
+        )
+        table.notes.append(
+            "CPU per paid order, by process: "
+            + ", ".join(f"{name} {ms:.1f} ms" for name, ms in per_order.items())
+            + ". User + system time over the closed loop's window, divided by the orders paid in it."
+        )
     table.row(
         "checkout → final push, closed loop, p50 / p90 / p99 / max",
         " / ".join(_ms(closed.latency_ms[k]) for k in ("p50", "p90", "p99", "max")),

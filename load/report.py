@@ -87,6 +87,10 @@ class Summary:
     errors: dict[str, int]  # every kind, zeros included
     error_total: int
     error_examples: list[str] = field(default_factory=list)
+    #: (start, end) of the measured window on the host's monotonic clock, which every
+    #: process of the host shares: what another process measured meanwhile (the
+    #: benchmark's CPU per paid order) can be cut to the same window.
+    window: tuple[float, float] | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -94,7 +98,8 @@ class Summary:
     @classmethod
     def from_json(cls, text: str) -> Summary:
         data = json.loads(text)
-        return cls(**{**data, "setup": Setup(**data["setup"])})
+        window = data.get("window")
+        return cls(**{**data, "setup": Setup(**data["setup"]), "window": tuple(window) if window else None})
 
 
 # Open loop: a checkout that leaves this much after its slot was held back because
@@ -184,6 +189,7 @@ def summarize(
         errors=dict(errors),
         error_total=sum(errors.values()),
         error_examples=list(error_examples)[:10],
+        window=(start, end),
     )
 
 
