@@ -6,9 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from commerce_core.databases.prepared import prepared
+from commerce_core.databases.updates import save_fields
 from commerce_core.events.api import publish
 from commerce_core.events.contracts.cart import CartLine as CartLinePayload
 from commerce_core.events.contracts.cart import CartUpdated
@@ -148,8 +150,35 @@ def _invalid(field: str, message: str) -> ApplicationError:
     return ApplicationError("Invalid input.", code="validation_error", fields={field: [message]})
 
 
+# The reads of every add-to-cart and checkout, compiled once per connection.
+
+
+@prepared
+def _product(product_id: int) -> QuerySet[ProductReplica]:
+    return ProductReplica.objects.filter(pk=product_id)[:1]
+
+
+@prepared
+def locked_cart_of(user_id: int) -> QuerySet[Cart]:
+    """The user's cart, locked (on PostgreSQL; SQLite's transaction holds the file)."""
+    return Cart.objects.select_for_update().filter(user_id=user_id)[:1]
+
+
+@prepared
+def _item(cart_id: int, product_id: int) -> QuerySet[CartItem]:
+    return CartItem.objects.filter(cart_id=cart_id, product_id=product_id)[:1]
+
+
+def _locked_cart(user_id: int) -> Cart:
+    """The user's cart, locked; made on the user's first add."""
+    cart = locked_cart_of.first(user_id=user_id)
+    if cart is None:
+        cart, _ = Cart.objects.select_for_update().get_or_create(user_id=user_id)
+    return cart
+
+
 def _purchasable_product(product_id: int) -> ProductReplica:
-    product = ProductReplica.objects.filter(pk=product_id).first()
+    product = _product.first(product_id=product_id)
     if product is None or not product.is_purchasable:
         raise _invalid("product_id", f"Unknown product {product_id}.")
     return product
@@ -178,7 +207,7 @@ def _item_in_cart(*, user_id: int, product_id: int) -> CartItem:
 
 def _cart_changed(cart: Cart) -> CartContents:
     """Touch the cart and announce its new contents to its owner."""
-    cart.save(update_fields=["updated_at"])
+    save_fields(cart, "updated_at")
     contents = selectors.cart_contents(user_id=cart.user_id)
     publish(
         CartUpdated(
@@ -197,15 +226,15 @@ def _cart_changed(cart: Cart) -> CartContents:
 def cart_item_add(*, user_id: int, product_id: int, quantity: int) -> CartContents:
     """Put `quantity` of a product in the user's cart, on top of any already there."""
     product = _purchasable_product(product_id)
-    cart, _ = Cart.objects.select_for_update().get_or_create(user_id=user_id)
-    item = CartItem.objects.filter(cart=cart, product=product).first()
+    cart = _locked_cart(user_id)
+    item = _item.first(cart_id=cart.pk, product_id=product.pk)
     already = item.quantity if item else 0
     _check_quantity(product, quantity, already_in_cart=already)
     if item is None:
         CartItem.objects.create(cart=cart, product=product, quantity=quantity)
     else:
         item.quantity = already + quantity
-        item.save(update_fields=["quantity"])
+        save_fields(item, "quantity")
     return _cart_changed(cart)
 
 
@@ -238,7 +267,7 @@ def cart_items_ordered(*, cart: Cart, items: list[CartItem]) -> CartContents:
     cart and read `items`, every line it holds, under that lock: nothing else can be
     in it, so it is neither locked nor read again here."""
     CartItem.objects.filter(pk__in=[item.pk for item in items]).delete()
-    cart.save(update_fields=["updated_at"])
+    save_fields(cart, "updated_at")
     emptied = CartContents(user_id=cart.user_id, items=[], total=Decimal("0.00"))
     publish(CartUpdated(user_id=cart.user_id, items=[], total=emptied.total))
     return emptied
@@ -258,7 +287,7 @@ def cart_items_give_back(*, user_id: int, lines: Iterable[tuple[int, int]]) -> C
     products = ProductReplica.objects.filter(pk__in=lines, is_deleted=False).in_bulk()
     if not products:
         return None
-    cart, _ = Cart.objects.select_for_update().get_or_create(user_id=user_id)
+    cart = _locked_cart(user_id)
     held = {item.product_id: item for item in CartItem.objects.filter(cart=cart, product_id__in=products)}
     for product_id, quantity in lines.items():
         if product_id not in products:

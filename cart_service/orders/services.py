@@ -18,12 +18,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from carts import services as cart_services
-from carts.models import Cart, CartItem
+from carts.models import CartItem
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import status as http_status
 
+from commerce_core.databases.prepared import prepared
+from commerce_core.databases.updates import save_fields
 from commerce_core.events.api import publish
 from commerce_core.events.contracts.cart import CartLine
 from commerce_core.events.contracts.orders import OrderCancelled, OrderPaid, OrderPlaced, OrderStatusChanged
@@ -34,6 +37,34 @@ from .models import IdempotencyRecord, Order, OrderLine, OrderStatus
 logger = logging.getLogger(__name__)
 
 TIMED_OUT = "timed out"
+
+# --- the reads of every checkout and transition, compiled once per connection ------------
+
+
+@prepared
+def _pending_order_of(user_id: int) -> QuerySet[Order]:
+    return Order.objects.filter(user_id=user_id, status=OrderStatus.PENDING).order_by("id")[:1]
+
+
+@prepared
+def _cart_items(cart_id: int) -> QuerySet[CartItem]:
+    return CartItem.objects.filter(cart_id=cart_id).select_related("product").order_by("id")
+
+
+@prepared
+def _locked_order(order_id: int) -> QuerySet[Order]:
+    return Order.objects.select_for_update().filter(pk=order_id)[:1]
+
+
+@prepared
+def _lines_of(order_id: int) -> QuerySet[OrderLine]:
+    return OrderLine.objects.filter(order_id=order_id).order_by("id")
+
+
+@prepared
+def _idempotency_record(user_id: int, key: str) -> QuerySet[IdempotencyRecord]:
+    return IdempotencyRecord.objects.filter(user_id=user_id, key=key)[:1]
+
 
 # --- checkout ------------------------------------------------------------------------
 
@@ -77,11 +108,11 @@ def order_place(*, user_id: int, payment_token: str) -> Order:
     """
     # Locking the cart keeps its lines still while they move into the order, and queues
     # a concurrent checkout of the same cart behind this transaction.
-    cart = Cart.objects.select_for_update().filter(user_id=user_id).first()
-    pending = Order.objects.filter(user_id=user_id, status=OrderStatus.PENDING).order_by("id").first()
+    cart = cart_services.locked_cart_of.first(user_id=user_id)
+    pending = _pending_order_of.first(user_id=user_id)
     if pending is not None:
         raise _refuse_while_pending(pending)
-    items = list(CartItem.objects.filter(cart=cart).select_related("product").order_by("id")) if cart else []
+    items = _cart_items.all(cart_id=cart.pk) if cart else []
     if not items:
         raise ApplicationError("The cart is empty.", code="cart_empty")
     problems = {item.product_id: why for item in items if (why := _unavailable(item))}
@@ -147,7 +178,7 @@ def _fingerprint(operation: str, payload: dict) -> str:
 
 
 def _replay(*, user_id: int, key: str, fingerprint: str) -> CheckoutAnswer | None:
-    record = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
+    record = _idempotency_record.first(user_id=user_id, key=key)
     if record is None:
         return None
     if record.fingerprint != fingerprint:
@@ -208,7 +239,7 @@ def order_checkout(*, user_id: int, payment_token: str, idempotency_key: str) ->
                     http_status.HTTP_202_ACCEPTED,
                     checkout_body(order),
                 )
-            record.save(update_fields=["order", "status_code", "body"])
+            save_fields(record, "order", "status_code", "body")
     except IntegrityError:
         answer = _replay(user_id=user_id, key=idempotency_key, fingerprint=fingerprint)
         if answer is None:  # not the key's constraint: a real failure
@@ -222,7 +253,7 @@ def order_checkout(*, user_id: int, payment_token: str, idempotency_key: str) ->
 
 def _pending_order(order_id: int) -> Order | None:
     """The order, locked, if it is still pending; None (and a log line) otherwise."""
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    order = _locked_order.first(order_id=order_id)
     if order is None:
         # Orders are committed before order.placed leaves, so this is an event from
         # another environment or a bug; retrying cannot make the order appear.
@@ -236,7 +267,7 @@ def _pending_order(order_id: int) -> Order | None:
 
 def _set_status(order: Order, status: OrderStatus, *, reason: str = "") -> None:
     order.status, order.reason = status, reason
-    order.save(update_fields=["status", "reason", "updated_at"])
+    save_fields(order, "status", "reason", "updated_at")
     publish(OrderStatusChanged(order_id=order.pk, user_id=order.user_id, status=status, reason=reason))
 
 
@@ -263,7 +294,7 @@ def order_mark_paid(*, order_id: int) -> Order | None:
     order = _pending_order(order_id)
     if order is None:
         return None
-    lines = list(order.lines.order_by("id"))
+    lines = _lines_of.all(order_id=order.pk)
     _set_status(order, OrderStatus.PAID)
     publish(OrderPaid(order_id=order.pk, user_id=order.user_id, items=_payload_lines(lines)))
     return order

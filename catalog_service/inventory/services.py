@@ -17,7 +17,10 @@ from decimal import Decimal
 
 from catalog.models import Product
 from django.db import transaction
+from django.db.models import QuerySet
 
+from commerce_core.databases.prepared import prepared
+from commerce_core.databases.updates import save_fields
 from commerce_core.events.api import publish
 from commerce_core.events.contracts.cart import CartLine
 from commerce_core.events.contracts.catalog import ProductStockChanged
@@ -26,6 +29,19 @@ from commerce_core.events.contracts.inventory import StockRejected, StockReserve
 from .models import StockReservation, StockReservationLine
 
 logger = logging.getLogger(__name__)
+
+
+# The reservation's reads of every order's steps, compiled once per connection.
+
+
+@prepared
+def _reservation_of(order_id: int) -> QuerySet[StockReservation]:
+    return StockReservation.objects.filter(order_id=order_id)[:1]
+
+
+@prepared
+def _locked_reservation_of(order_id: int) -> QuerySet[StockReservation]:
+    return StockReservation.objects.select_for_update().filter(order_id=order_id)[:1]
 
 
 def _quantities_by_product(lines: Iterable) -> dict[int, int]:
@@ -57,7 +73,7 @@ def _shortfall(product: Product | None, product_id: int, quantity: int) -> str |
 
 def _change_stock(product: Product, delta: int) -> None:
     product.stock += delta
-    product.save(update_fields=["stock", "updated_at"])
+    save_fields(product, "stock", "updated_at")
     publish(ProductStockChanged(product_id=product.pk, stock=product.stock))
 
 
@@ -72,7 +88,7 @@ def stock_reserve_for_order(
     as rejected, no stock moves and StockRejected names the products that fell short.
     An order already decided (or cancelled before it got here) is left as it is.
     """
-    existing = StockReservation.objects.filter(order_id=order_id).first()
+    existing = _reservation_of.first(order_id=order_id)
     if existing is not None:
         logger.info("order %s already has a %s reservation; nothing to do", order_id, existing.status)
         return existing
@@ -121,14 +137,14 @@ def stock_reserve_for_order(
 @transaction.atomic
 def stock_reservation_commit(*, order_id: int) -> StockReservation | None:
     """The order is paid: its reserved stock is sold for good. Any other state stays."""
-    reservation = StockReservation.objects.select_for_update().filter(order_id=order_id).first()
+    reservation = _locked_reservation_of.first(order_id=order_id)
     if reservation is None:
         # Cannot happen in the saga (a payment follows stock.reserved); nothing to commit.
         logger.warning("payment for order %s without a stock reservation; nothing to commit", order_id)
         return None
     if reservation.status == StockReservation.Status.RESERVED:
         reservation.status = StockReservation.Status.COMMITTED
-        reservation.save(update_fields=["status", "updated_at"])
+        save_fields(reservation, "status", "updated_at")
     return reservation
 
 
@@ -145,7 +161,7 @@ def stock_release_for_order(*, order_id: int, user_id: int, reason: str) -> Stoc
     being retried when the timeout fires) leaves a released reservation without lines,
     so the late order.placed finds the order decided and reserves nothing.
     """
-    reservation = StockReservation.objects.select_for_update().filter(order_id=order_id).first()
+    reservation = _locked_reservation_of.first(order_id=order_id)
     if reservation is None:
         return StockReservation.objects.create(
             order_id=order_id,

@@ -46,9 +46,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from commerce_core import faults
+from commerce_core.databases.prepared import prepared
+from commerce_core.databases.updates import save_fields
 from commerce_core.events.api import publish
 from commerce_core.events.contracts.payments import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from commerce_core.web.errors import ApplicationError, Conflict, NotFound
@@ -82,15 +85,41 @@ def refund_idempotency_key(order_id: int) -> str:
     return f"order-{order_id}-refund"
 
 
+# The reads of every order's steps, compiled once per connection.
+
+
+@prepared
+def _payment_of_order(order_id: int) -> QuerySet[Payment]:
+    return Payment.objects.filter(order_id=order_id)[:1]
+
+
+@prepared
+def _locked_payment_of_order(order_id: int) -> QuerySet[Payment]:
+    return Payment.objects.select_for_update().filter(order_id=order_id)[:1]
+
+
+@prepared
+def _payment(payment_id: int) -> QuerySet[Payment]:
+    return Payment.objects.filter(pk=payment_id)[:1]
+
+
+@prepared
+def _locked_payment(payment_id: int) -> QuerySet[Payment]:
+    return Payment.objects.select_for_update().filter(pk=payment_id)[:1]
+
+
 def _locked_payment_of(order_id: int) -> Payment:
-    payment = Payment.objects.select_for_update().filter(order_id=order_id).first()
+    payment = _locked_payment_of_order.first(order_id=order_id)
     if payment is None:
         raise PaymentNotRecordedYet(f"no payment recorded for order {order_id} yet")
     return payment
 
 
 def _locked(payment_id: int) -> Payment:
-    return Payment.objects.select_for_update().get(pk=payment_id)
+    payment = _locked_payment.first(payment_id=payment_id)
+    if payment is None:
+        raise Payment.DoesNotExist(f"no payment {payment_id}")
+    return payment
 
 
 # --- recording ---------------------------------------------------------------------------
@@ -101,6 +130,9 @@ def payment_record(
     *, order_id: int, user_id: int, amount: Decimal, payment_token: str, currency: str = "usd"
 ) -> Payment:
     """The pending payment of a newly placed order; the existing one if it is recorded already."""
+    payment = _payment_of_order.first(order_id=order_id)
+    if payment is not None:  # a redelivered order.placed
+        return payment
     payment, _ = Payment.objects.get_or_create(
         order_id=order_id,
         defaults={"user_id": user_id, "amount": amount, "payment_token": payment_token, "currency": currency},
@@ -125,7 +157,7 @@ def payment_charge(*, order_id: int) -> Payment:
         payment.status = Status.CHARGING
         payment.charge_idempotency_key = charge_idempotency_key(order_id)
         payment.in_flight_since = timezone.now()
-        payment.save(update_fields=["status", "charge_idempotency_key", "in_flight_since", "updated_at"])
+        save_fields(payment, "status", "charge_idempotency_key", "in_flight_since", "updated_at")
         _after_commit(_charge_at_provider, payment.pk, status=Status.CHARGING)
     return payment
 
@@ -139,8 +171,8 @@ def _after_commit(call, payment_id: int, *, status: str) -> None:
 
     def provider_call() -> None:
         try:
-            payment = Payment.objects.get(pk=payment_id)
-            if payment.status == status:
+            payment = _payment.first(payment_id=payment_id)
+            if payment is not None and payment.status == status:
                 call(payment)
         except Exception:
             logger.exception("the provider call of payment %s failed; it stays in flight for the resolver", payment_id)
@@ -196,7 +228,7 @@ def _charge_record(*, payment_id: int, result: ChargeResult) -> tuple[Payment, b
             amount=payment.amount,
             reason=result.failure_reason,
         )
-    payment.save(update_fields=["status", "provider_reference", "failure_reason", "in_flight_since", "updated_at"])
+    save_fields(payment, "status", "provider_reference", "failure_reason", "in_flight_since", "updated_at")
     # The charge is a fact whatever became of the order; the cart ignores it for an
     # order that is no longer pending.
     publish(event)

@@ -91,13 +91,13 @@ def status_of(order):
 
 
 def crash_while_recording_the_charge_in_flight(monkeypatch, provider):
-    original = Payment.save
+    original = services.save_fields
 
-    def save(self, *args, **kwargs):
-        monkeypatch.setattr(Payment, "save", original)
+    def save_fields(*args, **kwargs):
+        monkeypatch.setattr(services, "save_fields", original)
         raise Crash("killed while recording the charge in flight")
 
-    monkeypatch.setattr(Payment, "save", save)
+    monkeypatch.setattr(services, "save_fields", save_fields)
 
 
 def crash_before_the_provider_is_called(monkeypatch, provider):

@@ -21,13 +21,15 @@ import functools
 from collections.abc import Sequence
 
 
-def execute(database, sql: str, params: Sequence) -> None:
+def execute(database, sql: str, params: Sequence) -> int:
     """Run `sql`, written with `%s` placeholders as for Django's cursor (and no
-    literal `%`), on the driver connection of `database`, a Django connection."""
+    literal `%`), on the driver connection of `database`, a Django connection;
+    returns the number of rows it changed."""
     cursor = _cursor(database)
     try:
         with database.wrap_database_errors:
             cursor.execute(_native(database.vendor, sql), params)
+            return cursor.rowcount
     finally:
         cursor.close()
 

@@ -1,0 +1,64 @@
+"""save_fields: save(update_fields=...) with its UPDATE written once per shape."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.db import DatabaseError
+from django.db.models import signals
+
+from commerce_core.databases.updates import save_fields
+from tests.inputapp.factories import make_item
+from tests.inputapp.models import Item, Shelf
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_writes_the_named_fields_and_only_those():
+    item, other = make_item(name="Mug", price="9.90", count=3), make_item(name="Cup")
+    item.price, item.count, item.name = Decimal("12.50"), 7, "not saved"
+
+    save_fields(item, "price", "count")
+
+    stored = Item.objects.get(pk=item.pk)
+    assert (stored.price, stored.count, stored.name) == (Decimal("12.50"), 7, "Mug")
+    assert Item.objects.get(pk=other.pk).name == "Cup"
+
+
+def test_a_foreign_key_and_a_date_time_are_stored_as_save_would_store_them():
+    item = make_item()
+    hall = Shelf.objects.create(name="Hall")
+    item.shelf, item.placed_at = hall, datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+
+    save_fields(item, "shelf", "placed_at")
+
+    stored = Item.objects.get(pk=item.pk)
+    assert (stored.shelf_id, stored.placed_at) == (hall.pk, datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC))
+
+
+def test_a_row_that_is_gone_raises_as_save_with_update_fields_does():
+    item = make_item()
+    Item.objects.filter(pk=item.pk).delete()
+    item.count = 9
+
+    with pytest.raises(DatabaseError, match="did not affect any rows"):
+        save_fields(item, "count")
+
+
+def test_a_model_with_save_receivers_goes_through_save_so_that_they_run():
+    seen = []
+
+    def record(sender, instance, update_fields, **kwargs):
+        seen.append(set(update_fields or ()))
+
+    signals.post_save.connect(record, sender=Item)
+    try:
+        item = make_item()
+        seen.clear()
+        item.count = 4
+        save_fields(item, "count")
+    finally:
+        signals.post_save.disconnect(record, sender=Item)
+
+    assert seen == [{"count"}]
+    assert Item.objects.get(pk=item.pk).count == 4
