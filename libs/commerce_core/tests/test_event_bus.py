@@ -83,6 +83,17 @@ def test_an_event_whose_send_failed_stays_unsent_and_is_sent_again_by_the_relay(
     assert relay_pending(older_than_seconds=0) == 0  # sent rows are not sent again
 
 
+def test_the_relay_takes_no_write_transaction_while_nothing_is_due(bus, monkeypatch):
+    committed(ThingHappened(thing_id=9))  # sent at once: nothing left for the relay
+    sender.flush()
+
+    def write_transaction(*args, **kwargs):
+        raise AssertionError("a transaction was opened")  # on SQLite it would take the write lock
+
+    monkeypatch.setattr(outbox.transaction, "atomic", write_transaction)
+    assert relay_pending(older_than_seconds=0) == 0
+
+
 def test_the_worker_relays_an_event_left_unsent_by_a_process_that_died(bus, worker, monkeypatch):
     # A row committed without its on-commit send, as when the web process dies in between.
     with transaction.atomic():

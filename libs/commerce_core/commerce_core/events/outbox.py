@@ -309,13 +309,14 @@ def relay_pending(*, older_than_seconds: float | None = None, limit: int = 500) 
     if older_than_seconds is None:
         older_than_seconds = settings.COMMERCE_EVENTS["RELAY_AFTER_SECONDS"]
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    due = OutboxMessage.objects.filter(sent_at__isnull=True, created_at__lte=cutoff)
+    # A plain read first: nearly always nothing is due, and on SQLite the transaction
+    # below takes the database's write lock at its BEGIN, every second, in every process.
+    if not due.exists():
+        return 0
     sent = 0
     with transaction.atomic():
-        pending = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(sent_at__isnull=True, created_at__lte=cutoff)
-            .order_by("created_at")[:limit]
-        )
+        pending = list(due.select_for_update(skip_locked=True).order_by("created_at")[:limit])
         delivered = []
         sent = send_many([message.envelope for message in pending]) if pending else Sent([])
         for message, error in zip(pending, sent.errors, strict=True):
