@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from commerce_core.databases.inserts import insert_models
 from commerce_core.databases.prepared import prepared
 from commerce_core.databases.updates import save_fields
 from commerce_core.events.api import publish
@@ -231,7 +232,7 @@ def cart_item_add(*, user_id: int, product_id: int, quantity: int) -> CartConten
     already = item.quantity if item else 0
     _check_quantity(product, quantity, already_in_cart=already)
     if item is None:
-        CartItem.objects.create(cart=cart, product=product, quantity=quantity)
+        insert_models([CartItem(cart=cart, product=product, quantity=quantity)])
     else:
         item.quantity = already + quantity
         save_fields(item, "quantity")

@@ -25,6 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import status as http_status
 
+from commerce_core.databases.inserts import insert_models
 from commerce_core.databases.prepared import prepared
 from commerce_core.databases.updates import save_fields
 from commerce_core.events.api import publish
@@ -122,17 +123,21 @@ def order_place(*, user_id: int, payment_token: str) -> Order:
 
     try:
         with transaction.atomic():  # a savepoint: a losing INSERT leaves the transaction usable
-            order = Order.objects.create(
-                user_id=user_id,
-                status=OrderStatus.PENDING,
-                total=sum((item.product.price * item.quantity for item in items), start=Decimal("0.00")),
+            (order,) = insert_models(
+                [
+                    Order(
+                        user_id=user_id,
+                        status=OrderStatus.PENDING,
+                        total=sum((item.product.price * item.quantity for item in items), start=Decimal("0.00")),
+                    )
+                ]
             )
     except IntegrityError:
-        pending = Order.objects.filter(user_id=user_id, status=OrderStatus.PENDING).first()
+        pending = _pending_order_of.first(user_id=user_id)
         if pending is None:
             raise
         raise _refuse_while_pending(pending) from None
-    lines = OrderLine.objects.bulk_create(
+    lines = insert_models(
         [
             OrderLine(order=order, product_id=item.product_id, quantity=item.quantity, unit_price=item.product.price)
             for item in items
@@ -223,7 +228,7 @@ def order_checkout(*, user_id: int, payment_token: str, idempotency_key: str) ->
                 user_id=user_id, key=idempotency_key, fingerprint=fingerprint, status_code=0, body={}
             )
             # Inserted first so that a concurrent duplicate queues behind this transaction.
-            record.save(force_insert=True)
+            insert_models([record])
             try:
                 order = order_place(user_id=user_id, payment_token=payment_token)
             except CheckoutInProgress:

@@ -19,6 +19,7 @@ from catalog.models import Product
 from django.db import transaction
 from django.db.models import QuerySet
 
+from commerce_core.databases.inserts import insert_models
 from commerce_core.databases.prepared import prepared
 from commerce_core.databases.updates import save_fields
 from commerce_core.events.api import publish
@@ -52,10 +53,18 @@ def _quantities_by_product(lines: Iterable) -> dict[int, int]:
     return dict(quantities)
 
 
+@prepared
+def _locked_product(product_id: int) -> QuerySet[Product]:
+    return Product.objects.select_for_update().filter(pk=product_id)[:1]
+
+
 def _lock_products(product_ids: Iterable[int]) -> dict[int, Product]:
-    """Lock the products that still exist, in id order (see the module docstring)."""
-    locked = Product.objects.select_for_update().filter(pk__in=list(product_ids)).order_by("pk")
-    return {product.pk: product for product in locked}
+    """Lock the products that still exist, in id order (see the module docstring).
+
+    One statement per product, each compiled once per connection: an order holds a
+    few products, and `pk__in` of a list is a new query to build for every order."""
+    locked = (_locked_product.first(product_id=product_id) for product_id in sorted(set(product_ids)))
+    return {product.pk: product for product in locked if product is not None}
 
 
 def _shortfall(product: Product | None, product_id: int, quantity: int) -> str | None:
@@ -112,8 +121,8 @@ def stock_reserve_for_order(
         reservation.status = StockReservation.Status.RESERVED
         for product_id, quantity in sorted(wanted.items()):
             _change_stock(products[product_id], -quantity)
-    reservation.save()
-    StockReservationLine.objects.bulk_create(
+    insert_models([reservation])
+    insert_models(
         StockReservationLine(
             reservation=reservation, product_id=line.product_id, quantity=line.quantity, unit_price=line.unit_price
         )

@@ -94,6 +94,12 @@ def test_paid_orders_per_second_count_pushes_inside_the_window_only():
     assert summary.paid_per_second == pytest.approx(0.3)
 
 
+def test_the_summary_hands_over_its_window_so_other_processes_can_cut_their_figures_to_it():
+    summary = report.summarize(CLOSED_20, [paid(11.0, 12.0)], window=(10.0, 20.0))
+
+    assert report.Summary.from_json(summary.to_json()).window == (10.0, 20.0)
+
+
 def test_the_rate_of_an_empty_window_is_zero():
     assert report.rate(5, 0.0) == 0.0
     assert report.rate(50, 2.0) == 25.0

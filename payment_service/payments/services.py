@@ -45,11 +45,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from commerce_core import faults
+from commerce_core.databases.inserts import insert_models
 from commerce_core.databases.prepared import prepared
 from commerce_core.databases.updates import save_fields
 from commerce_core.events.api import publish
@@ -133,10 +134,23 @@ def payment_record(
     payment = _payment_of_order.first(order_id=order_id)
     if payment is not None:  # a redelivered order.placed
         return payment
-    payment, _ = Payment.objects.get_or_create(
-        order_id=order_id,
-        defaults={"user_id": user_id, "amount": amount, "payment_token": payment_token, "currency": currency},
-    )
+    try:
+        with transaction.atomic():  # a savepoint: a losing INSERT leaves the transaction usable
+            (payment,) = insert_models(
+                [
+                    Payment(
+                        order_id=order_id,
+                        user_id=user_id,
+                        amount=amount,
+                        payment_token=payment_token,
+                        currency=currency,
+                    )
+                ]
+            )
+    except IntegrityError:  # recorded meanwhile, under another event id
+        payment = _payment_of_order.first(order_id=order_id)
+        if payment is None:
+            raise
     return payment
 
 

@@ -1,13 +1,21 @@
 """INSERT statements written once per shape rather than compiled by the ORM at every
 use: the bus's hot writes (an outbox row per event published, a batch's inbox rows)
-cost more CPU compiling through the ORM than running."""
+and the rows a service adds for every order cost more CPU compiling through the ORM
+than running."""
 
 from __future__ import annotations
 
-from django.db import models
+import functools
+from collections.abc import Sequence
+
+from django.db import connections, models, router
+from django.db.models import Model, signals
+
+from . import direct
 
 #: (backend, model, columns, rows, suffix) → the statement. Bounded: the bus writes a
-#: few shapes, and a batch at most its worker's batch size of rows.
+#: few shapes, a batch at most its worker's batch size of rows, and an order's lines
+#: as many rows as orders have lines.
 _written: dict[tuple, str] = {}
 
 
@@ -26,3 +34,56 @@ def insert_sql(
         sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row] * rows)}"
         sql = _written[key] = f"{sql} {suffix}" if suffix else sql
     return sql
+
+
+def insert_models(instances: Sequence[Model]) -> list[Model]:
+    """Insert new instances of one model, as `save()` of one or `bulk_create()` of
+    several would, with the statement written once per shape: each field's `pre_save`
+    (`auto_now_add`), its own conversion, one INSERT ... RETURNING the primary keys,
+    which are set on the instances; the driver's errors become Django's
+    (`IntegrityError`). For the inserts a service makes for every request or event.
+
+    Django itself does it when it must: for a model with save receivers, instances
+    whose key is already set, or a database that cannot return inserted rows' keys.
+    """
+    instances = list(instances)
+    if not instances:
+        return instances
+    model = type(instances[0])
+    database = connections[router.db_for_write(model, instance=instances[0])]
+    if (
+        signals.pre_save.has_listeners(model)
+        or signals.post_save.has_listeners(model)
+        or not database.features.can_return_rows_from_bulk_insert
+        or any(instance.pk is not None for instance in instances)
+    ):
+        if len(instances) == 1:
+            instances[0].save(force_insert=True)
+            return instances
+        return model._default_manager.bulk_create(instances)
+    fields = _insert_fields(model)
+    sql = insert_sql(
+        database,
+        model,
+        tuple(field.name for field in fields),
+        rows=len(instances),
+        suffix=f"RETURNING {database.ops.quote_name(model._meta.pk.column)}",
+    )
+    params = [
+        field.get_db_prep_save(field.pre_save(instance, True), database) for instance in instances for field in fields
+    ]
+    keys = direct.fetch_all(database, sql, params)
+    for instance, (key,) in zip(instances, keys, strict=True):
+        instance.pk = key
+        instance._state.adding, instance._state.db = False, database.alias
+    return instances
+
+
+@functools.cache
+def _insert_fields(model: type[models.Model]) -> tuple:
+    """The columns an INSERT of a new instance writes: all but the generated key."""
+    return tuple(
+        field
+        for field in model._meta.local_concrete_fields
+        if not field.primary_key and not getattr(field, "generated", False)
+    )

@@ -1,13 +1,16 @@
-"""save_fields: save(update_fields=...) with its UPDATE written once per shape."""
+"""save_fields and insert_models: save(update_fields=...), save() of a new row and
+bulk_create(), with their statements written once per shape."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import signals
 
+from commerce_core.databases.inserts import insert_models
 from commerce_core.databases.updates import save_fields
+from tests.busapp.models import Tally
 from tests.inputapp.factories import make_item
 from tests.inputapp.models import Item, Shelf
 
@@ -62,3 +65,46 @@ def test_a_model_with_save_receivers_goes_through_save_so_that_they_run():
 
     assert seen == [{"count"}]
     assert Item.objects.get(pk=item.pk).count == 4
+
+
+def test_a_new_row_is_stored_as_save_stores_it_and_gets_its_key():
+    shelf = Shelf.objects.create(name="Kitchen")
+    when = datetime(2026, 2, 3, 4, 5, 6, 789, tzinfo=UTC)
+    item = Item(shelf=shelf, name="Jug", price=Decimal("3.10"), count=2, placed_at=when)
+
+    (inserted,) = insert_models([item])
+
+    assert inserted is item and item.pk is not None and not item._state.adding
+    stored = Item.objects.get(pk=item.pk)
+    assert (stored.shelf_id, stored.name, stored.price, stored.count, stored.rating, stored.placed_at) == (
+        shelf.pk,
+        "Jug",
+        Decimal("3.10"),
+        2,
+        1,
+        when,
+    )
+
+
+def test_several_rows_go_in_one_statement_each_with_its_own_key():
+    shelf = Shelf.objects.create(name="Hall")
+    items = [
+        Item(shelf=shelf, name=f"Hook {n}", price=Decimal(n), count=n, placed_at=datetime(2026, 1, n, tzinfo=UTC))
+        for n in range(1, 6)
+    ]
+
+    insert_models(items)
+
+    assert len({item.pk for item in items}) == 5
+    for item in items:
+        stored = Item.objects.get(pk=item.pk)
+        assert (stored.name, stored.count) == (item.name, item.count)
+
+
+def test_a_duplicate_row_raises_djangos_integrity_error_and_a_savepoint_survives_it():
+    insert_models([Tally(thing_id=5)])
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_models([Tally(thing_id=5)])
+
+    assert Tally.objects.filter(thing_id=5).count() == 1
