@@ -1,5 +1,6 @@
 """Statements run on the database driver's own cursor: for the bus's statements that
-run for every event or batch (the outbox's insert, the inbox's lookup and insert).
+run for every event or batch (the outbox's insert, the inbox's lookup and insert),
+and the services' writes written once per shape (inserts.py, updates.py).
 
 Django's cursor wrapper costs more than such a statement itself. On SQLite, the
 inbox lookup of one event took 60 µs of CPU through `connection.cursor()` against
@@ -10,14 +11,16 @@ managers), an inbox insert 180 µs against 100.
 Kept: the driver's errors become Django's (`wrap_database_errors`: a duplicate row
 raises `django.db.IntegrityError`), a statement joins the connection's open
 transaction, which Django began on the same driver connection, and the
-connection's health check runs when due. Not kept: Django's query log
-(`connection.queries`, kept only with DEBUG) and execute wrappers do not see these
+connection's health check runs when due, and the statement goes into Django's
+query log when the connection keeps one (`connection.queries`: with DEBUG, or under
+a test's `CaptureQueriesContext`). Not kept: execute wrappers do not see these
 statements.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Sequence
 
 
@@ -27,9 +30,8 @@ def execute(database, sql: str, params: Sequence) -> int:
     returns the number of rows it changed."""
     cursor = _cursor(database)
     try:
-        with database.wrap_database_errors:
-            cursor.execute(_native(database.vendor, sql), params)
-            return cursor.rowcount
+        _run(database, cursor, sql, params)
+        return cursor.rowcount
     finally:
         cursor.close()
 
@@ -38,11 +40,31 @@ def fetch_all(database, sql: str, params: Sequence) -> list[tuple]:
     """`execute`, then every row the statement returned."""
     cursor = _cursor(database)
     try:
+        _run(database, cursor, sql, params)
         with database.wrap_database_errors:
-            cursor.execute(_native(database.vendor, sql), params)
             return cursor.fetchall()
     finally:
         cursor.close()
+
+
+def _run(database, cursor, sql: str, params: Sequence) -> None:
+    native = _native(database.vendor, sql)
+    if not database.queries_logged:
+        with database.wrap_database_errors:
+            cursor.execute(native, params)
+        return
+    started = time.monotonic()
+    try:
+        with database.wrap_database_errors:
+            cursor.execute(native, params)
+    finally:
+        # As Django's debug cursor records a statement, failed ones included.
+        database.queries_log.append(
+            {
+                "sql": database.ops.last_executed_query(cursor, sql, params),
+                "time": f"{time.monotonic() - started:.3f}",
+            }
+        )
 
 
 def _cursor(database):
