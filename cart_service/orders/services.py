@@ -25,7 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import status as http_status
 
-from commerce_core.databases.inserts import insert_models
+from commerce_core.databases.inserts import insert_model_unless_taken, insert_models
 from commerce_core.databases.prepared import prepared
 from commerce_core.databases.updates import save_fields
 from commerce_core.events.api import publish
@@ -121,22 +121,17 @@ def order_place(*, user_id: int, payment_token: str) -> Order:
         listed = ", ".join(f"{product_id} ({why})" for product_id, why in sorted(problems.items()))
         raise ApplicationError(f"Some products in the cart cannot be ordered: {listed}.", code="products_unavailable")
 
-    try:
-        with transaction.atomic():  # a savepoint: a losing INSERT leaves the transaction usable
-            (order,) = insert_models(
-                [
-                    Order(
-                        user_id=user_id,
-                        status=OrderStatus.PENDING,
-                        total=sum((item.product.price * item.quantity for item in items), start=Decimal("0.00")),
-                    )
-                ]
-            )
-    except IntegrityError:
+    order = Order(
+        user_id=user_id,
+        status=OrderStatus.PENDING,
+        total=sum((item.product.price * item.quantity for item in items), start=Decimal("0.00")),
+    )
+    if not insert_model_unless_taken(order):
+        # The one-pending-order-per-customer constraint: another checkout got there first.
         pending = _pending_order_of.first(user_id=user_id)
         if pending is None:
-            raise
-        raise _refuse_while_pending(pending) from None
+            raise IntegrityError(f"the order of user {user_id} conflicts with another row")
+        raise _refuse_while_pending(pending)
     lines = insert_models(
         [
             OrderLine(order=order, product_id=item.product_id, quantity=item.quantity, unit_price=item.product.price)

@@ -50,7 +50,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from commerce_core import faults
-from commerce_core.databases.inserts import insert_models
+from commerce_core.databases.inserts import insert_model_unless_taken
 from commerce_core.databases.prepared import prepared
 from commerce_core.databases.updates import save_fields
 from commerce_core.events.api import publish
@@ -131,27 +131,14 @@ def payment_record(
     *, order_id: int, user_id: int, amount: Decimal, payment_token: str, currency: str = "usd"
 ) -> Payment:
     """The pending payment of a newly placed order; the existing one if it is recorded already."""
-    payment = _payment_of_order.first(order_id=order_id)
-    if payment is not None:  # a redelivered order.placed
+    payment = Payment(order_id=order_id, user_id=user_id, amount=amount, payment_token=payment_token, currency=currency)
+    if insert_model_unless_taken(payment):
         return payment
-    try:
-        with transaction.atomic():  # a savepoint: a losing INSERT leaves the transaction usable
-            (payment,) = insert_models(
-                [
-                    Payment(
-                        order_id=order_id,
-                        user_id=user_id,
-                        amount=amount,
-                        payment_token=payment_token,
-                        currency=currency,
-                    )
-                ]
-            )
-    except IntegrityError:  # recorded meanwhile, under another event id
-        payment = _payment_of_order.first(order_id=order_id)
-        if payment is None:
-            raise
-    return payment
+    # Recorded already: an order.placed delivered again under another event id.
+    recorded = _payment_of_order.first(order_id=order_id)
+    if recorded is None:
+        raise IntegrityError(f"the payment of order {order_id} conflicts with a row of another order")
+    return recorded
 
 
 # --- charging ------------------------------------------------------------------------------

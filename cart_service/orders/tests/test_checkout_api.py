@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 import pytest
-from carts.models import ProductReplica
+from carts.models import CartItem, ProductReplica
 from carts.services import cart_item_add
 from django.db import IntegrityError, transaction
 
@@ -317,3 +317,23 @@ def test_the_database_itself_refuses_a_second_pending_order_of_one_customer(plac
     # Once the first order has ended, another may be pending.
     Order.objects.filter(pk=placed_order.pk).update(status="paid")
     Order.objects.create(user_id=placed_order.user_id, status="pending", total="1.00")
+
+
+def test_a_pending_order_the_check_did_not_see_is_still_a_409_and_leaves_the_cart_whole(
+    customer, filled_cart, monkeypatch
+):
+    # Another checkout's order committed between this one's check and its insert: the
+    # one-pending-order constraint refuses the insert, without an error of the database.
+    Order.objects.create(user_id=customer.principal.id, status="pending", total="1.00")
+    real_check = services._pending_order_of.first
+    checks = iter([None])
+    monkeypatch.setattr(
+        services._pending_order_of, "first", lambda **values: next(checks, None) or real_check(**values)
+    )
+
+    response = checkout(customer)
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "checkout_in_progress"
+    assert Order.objects.filter(user_id=customer.principal.id).count() == 1
+    assert CartItem.objects.filter(cart__user_id=customer.principal.id).count() == 2  # both lines still there

@@ -8,7 +8,7 @@ import pytest
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import signals
 
-from commerce_core.databases.inserts import insert_models
+from commerce_core.databases.inserts import insert_model_unless_taken, insert_models
 from commerce_core.databases.updates import save_fields
 from tests.busapp.models import Tally
 from tests.inputapp.factories import make_item
@@ -108,3 +108,17 @@ def test_a_duplicate_row_raises_djangos_integrity_error_and_a_savepoint_survives
         insert_models([Tally(thing_id=5)])
 
     assert Tally.objects.filter(thing_id=5).count() == 1
+
+
+def test_an_insert_unless_taken_writes_a_new_row_and_skips_a_taken_one_without_breaking_the_transaction():
+    with transaction.atomic():
+        first = Tally(thing_id=6, count=1)
+        assert insert_model_unless_taken(first) is True and first.pk is not None
+
+        second = Tally(thing_id=6, count=99)
+        assert insert_model_unless_taken(second) is False and second.pk is None
+        # No error and no savepoint: the transaction goes on (on PostgreSQL an
+        # IntegrityError would have aborted it).
+        assert Tally.objects.get(thing_id=6).count == 1
+        insert_model_unless_taken(Tally(thing_id=7))
+    assert sorted(Tally.objects.values_list("thing_id", flat=True)) == [6, 7]

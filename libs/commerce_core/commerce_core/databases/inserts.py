@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from django.db import connections, models, router
+from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models import Model, signals
 
 from . import direct
@@ -51,32 +51,72 @@ def insert_models(instances: Sequence[Model]) -> list[Model]:
         return instances
     model = type(instances[0])
     database = connections[router.db_for_write(model, instance=instances[0])]
-    if (
-        signals.pre_save.has_listeners(model)
-        or signals.post_save.has_listeners(model)
-        or not database.features.can_return_rows_from_bulk_insert
-        or any(instance.pk is not None for instance in instances)
-    ):
+    if _django_must(database, instances):
         if len(instances) == 1:
             instances[0].save(force_insert=True)
             return instances
         return model._default_manager.bulk_create(instances)
+    keys = _insert(database, instances)
+    for instance, (key,) in zip(instances, keys, strict=True):
+        _inserted(instance, key, database)
+    return instances
+
+
+def insert_model_unless_taken(instance: Model) -> bool:
+    """Insert a new instance unless a row already holds one of its unique values:
+    True, its key set, if it went in; False, nothing written, if not.
+
+    `INSERT ... ON CONFLICT DO NOTHING`: a conflict is no error, so it needs no
+    savepoint to keep the transaction around it usable on PostgreSQL, where
+    `try: create() except IntegrityError` inside `atomic()` costs a SAVEPOINT and its
+    RELEASE on every insert. Any unique constraint counts, a partial one included."""
+    model = type(instance)
+    database = connections[router.db_for_write(model, instance=instance)]
+    if _django_must(database, [instance]):
+        try:
+            with transaction.atomic(using=database.alias):
+                instance.save(force_insert=True)
+        except IntegrityError:
+            return False
+        return True
+    keys = _insert(database, [instance], suffix="ON CONFLICT DO NOTHING")
+    if not keys:
+        return False
+    _inserted(instance, keys[0][0], database)
+    return True
+
+
+def _django_must(database, instances: list[Model]) -> bool:
+    model = type(instances[0])
+    return (
+        signals.pre_save.has_listeners(model)
+        or signals.post_save.has_listeners(model)
+        or not database.features.can_return_rows_from_bulk_insert
+        or any(instance.pk is not None for instance in instances)
+    )
+
+
+def _insert(database, instances: list[Model], *, suffix: str = "") -> list[tuple]:
+    """Run the INSERT of `instances` (one model's), returning the new rows' keys."""
+    model = type(instances[0])
     fields = _insert_fields(model)
+    returning = f"RETURNING {database.ops.quote_name(model._meta.pk.column)}"
     sql = insert_sql(
         database,
         model,
         tuple(field.name for field in fields),
         rows=len(instances),
-        suffix=f"RETURNING {database.ops.quote_name(model._meta.pk.column)}",
+        suffix=f"{suffix} {returning}" if suffix else returning,
     )
     params = [
         field.get_db_prep_save(field.pre_save(instance, True), database) for instance in instances for field in fields
     ]
-    keys = direct.fetch_all(database, sql, params)
-    for instance, (key,) in zip(instances, keys, strict=True):
-        instance.pk = key
-        instance._state.adding, instance._state.db = False, database.alias
-    return instances
+    return direct.fetch_all(database, sql, params)
+
+
+def _inserted(instance: Model, key, database) -> None:
+    instance.pk = key
+    instance._state.adding, instance._state.db = False, database.alias
 
 
 @functools.cache
