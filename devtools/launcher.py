@@ -336,7 +336,10 @@ class Platform:
         env = {}
         if kind == "web":
             port = int(extra_port) if extra_port else self.ports[project.name]
-            argv = web_argv(project, python=self.python, host="127.0.0.1", port=port)
+            database = databases.database_url(project.name, self.child_env(), self.state_dir)
+            argv = web_argv(
+                project, python=self.python, host="127.0.0.1", port=port, on_postgres=databases.is_postgres(database)
+            )
             if extra_port:  # its metrics beside its own port, not on the first process's
                 env["METRICS_PORT"] = str(port + PORT_STEP["web"])
         else:

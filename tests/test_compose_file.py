@@ -40,8 +40,11 @@ def test_every_project_has_a_web_and_a_worker_container_in_its_folder(compose, p
     for container in (web, worker):
         assert container["working_dir"] == f"/app/{project.directory}"
         assert container["image"] == web["image"]  # one image for every project
-    # The same commands as `make run` (devtools/commands.py), minus `python -m`.
-    assert web["command"] == web_argv(project, python="python", host="0.0.0.0", port=project.default_port)[2:]
+    # The same commands as `make run` on PostgreSQL (devtools/commands.py), minus `python -m`.
+    assert (
+        web["command"]
+        == web_argv(project, python="python", host="0.0.0.0", port=project.default_port, on_postgres=True)[2:]
+    )
     assert worker["command"] == worker_argv(project, python="python")[2:]
     assert "healthcheck" in web
 
