@@ -122,3 +122,25 @@ def test_an_insert_unless_taken_writes_a_new_row_and_skips_a_taken_one_without_b
         assert Tally.objects.get(thing_id=6).count == 1
         insert_model_unless_taken(Tally(thing_id=7))
     assert sorted(Tally.objects.values_list("thing_id", flat=True)) == [6, 7]
+
+
+def test_a_value_given_as_an_expression_is_left_to_django_to_insert():
+    from django.db.models.functions import Now
+
+    shelf = Shelf.objects.create(name="Attic")
+    item = Item(shelf=shelf, name="Lamp", price=Decimal("1.00"), placed_at=Now())
+
+    insert_models([item])
+
+    assert Item.objects.get(pk=item.pk).placed_at is not None
+
+
+def test_a_field_set_to_an_expression_is_left_to_django_to_update():
+    from django.db.models import F
+
+    item = make_item(count=3)
+    item.count = F("count") + 2
+
+    save_fields(item, "count")
+
+    assert Item.objects.get(pk=item.pk).count == 5

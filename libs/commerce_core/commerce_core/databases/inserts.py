@@ -87,12 +87,20 @@ def insert_model_unless_taken(instance: Model) -> bool:
 
 
 def _django_must(database, instances: list[Model]) -> bool:
+    """Whether the insert needs what only Django's own does: save receivers, a key
+    given, a database default or an expression (F(), Now()) as a value."""
     model = type(instances[0])
+    fields = _insert_fields(model)
     return (
         signals.pre_save.has_listeners(model)
         or signals.post_save.has_listeners(model)
         or not database.features.can_return_rows_from_bulk_insert
-        or any(instance.pk is not None for instance in instances)
+        or any(field.has_db_default() for field in fields)
+        or any(
+            instance.pk is not None
+            or any(hasattr(getattr(instance, field.attname), "resolve_expression") for field in fields)
+            for instance in instances
+        )
     )
 
 

@@ -9,7 +9,7 @@ that save does for a model without save signals, in the same order: each field's
 value, one UPDATE of those columns by primary key run on the driver's cursor
 (`commerce_core.databases.direct`), and the same `DatabaseError` when no row was
 there to update. A model with `pre_save` or `post_save` receivers goes through
-`save()` itself, so that they run.
+`save()` itself, so that they run, and so does a value given as an expression.
 """
 
 from __future__ import annotations
@@ -35,7 +35,11 @@ def save_fields(instance: Model, *names: str) -> None:
     if written is None:
         written = _written[key] = _update_sql(database, model, names)
     sql, fields = written
-    params = [field.get_db_prep_save(field.pre_save(instance, False), database) for field in fields]
+    values = [field.pre_save(instance, False) for field in fields]
+    if any(hasattr(value, "resolve_expression") for value in values):  # F("stock") + 1: Django's to compile
+        instance.save(update_fields=names)
+        return
+    params = [field.get_db_prep_save(value, database) for field, value in zip(fields, values, strict=True)]
     params.append(model._meta.pk.get_db_prep_value(instance.pk, database))
     if not direct.execute(database, sql, params):
         raise DatabaseError("Save with update_fields did not affect any rows.")
