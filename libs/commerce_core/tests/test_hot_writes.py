@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import signals
+from django.db.models import F, signals
+from django.db.models.functions import Now
 
 from commerce_core.databases.inserts import insert_model_unless_taken, insert_models
 from commerce_core.databases.updates import save_fields
@@ -125,8 +126,6 @@ def test_an_insert_unless_taken_writes_a_new_row_and_skips_a_taken_one_without_b
 
 
 def test_a_value_given_as_an_expression_is_left_to_django_to_insert():
-    from django.db.models.functions import Now
-
     shelf = Shelf.objects.create(name="Attic")
     item = Item(shelf=shelf, name="Lamp", price=Decimal("1.00"), placed_at=Now())
 
@@ -136,8 +135,6 @@ def test_a_value_given_as_an_expression_is_left_to_django_to_insert():
 
 
 def test_a_field_set_to_an_expression_is_left_to_django_to_update():
-    from django.db.models import F
-
     item = make_item(count=3)
     item.count = F("count") + 2
 
