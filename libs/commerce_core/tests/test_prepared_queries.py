@@ -147,3 +147,11 @@ def test_arguments_must_be_declared_int_or_str():
 def test_first_is_only_for_a_query_sliced_to_one_row(shelves):
     with pytest.raises(ValueError, match=r"\[:1\]"):
         items_named.first(shelf_id=shelves[0].pk, name="Mug")
+
+
+def test_a_missing_value_is_refused_rather_than_looked_up_as_text(shelves):
+    with pytest.raises(TypeError):
+        items_named.all(shelf_id=shelves[0].pk, name=None)
+    with pytest.raises(TypeError):
+        items_named.all(shelf_id=None, name="Mug")
+    assert items_named.all(shelf_id=str(shelves[0].pk), name="Cup")[0].name == "Cup"  # "7", as the ORM takes it

@@ -110,9 +110,9 @@ class Prepared:
         return rows[0] if rows else None
 
     def _rows(self, compiled: _Compiled, values: dict) -> list:
-        kinds = self._kinds
+        arguments = {name: _as_kind(name, value, self._kinds[name]) for name, value in values.items()}
         params = tuple(
-            kinds[slot](values[slot]) if slot is not None else constant
+            arguments[slot] if slot is not None else constant
             for slot, constant in zip(compiled.slots, compiled.constants, strict=True)
         )
         connection = compiled.compiler.connection
@@ -170,6 +170,14 @@ class Prepared:
             query=queryset.query.chain(klass=_PreparedQuery),
             for_update=queryset.query.select_for_update,
         )
+
+
+def _as_kind(name: str, value, kind: type):
+    """The argument as its column expects it: an int, or "7" made one, as the ORM
+    does; a str, and never None, whose lookup would be `IS NULL`, another query."""
+    if kind is str and not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    return kind(value)
 
 
 def prepared(build: Callable[..., QuerySet]) -> Prepared:
