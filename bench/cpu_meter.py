@@ -15,38 +15,16 @@ scheduler: CPU per paid order, process by process, says where an order's cost li
 from __future__ import annotations
 
 import bisect
-import os
 import threading
 import time
 from collections.abc import Callable
 
 import redis
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+from devtools.supervisor import cpu_seconds_by_group_and_command
+
 REDIS = "Redis"
 POSTGRES = "PostgreSQL server"
-
-
-def _cpu_by_group_and_name() -> tuple[dict[int, float], dict[str, float]]:
-    """User + system CPU seconds of every live process, summed by process group and by
-    command name, from one pass over /proc."""
-    by_group: dict[int, float] = {}
-    by_name: dict[str, float] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as stat:
-                text = stat.read()
-        except OSError:
-            continue
-        name = text[text.find("(") + 1 : text.rfind(")")]
-        fields = text[text.rfind(")") + 2 :].split()  # state, ppid, pgrp, ..., utime (11), stime (12)
-        seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-        group = int(fields[2])
-        by_group[group] = by_group.get(group, 0.0) + seconds
-        by_name[name] = by_name.get(name, 0.0) + seconds
-    return by_group, by_name
 
 
 class CpuMeter:
@@ -85,7 +63,7 @@ class CpuMeter:
             self._sample()
 
     def _sample(self) -> None:
-        by_group, by_name = _cpu_by_group_and_name()
+        by_group, by_command = cpu_seconds_by_group_and_command()
         sample = {name: by_group.get(group, 0.0) for name, group in self._groups().items()}
         if self._redis is not None:
             try:
@@ -94,7 +72,7 @@ class CpuMeter:
             except redis.RedisError:
                 pass
         if self._postgres:
-            sample[POSTGRES] = by_name.get("postgres", 0.0)
+            sample[POSTGRES] = by_command.get("postgres", 0.0)
         self._times.append(time.monotonic())
         self._samples.append(sample)
 

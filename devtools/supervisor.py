@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+#: /proc counts CPU time in these per second.
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
 
 class SupervisorError(RuntimeError):
     """A child could not be run, or failed."""
@@ -202,15 +205,25 @@ def group_cpu_seconds(pgid: int) -> float:
 
     CPU time barely depends on what else the machine is doing, so CPU per request or
     per event stays comparable where wall-clock rates on a busy machine do not."""
-    ticks = 0
+    return cpu_seconds_by_group_and_command()[0].get(pgid, 0.0)
+
+
+def cpu_seconds_by_group_and_command() -> tuple[dict[int, float], dict[str, float]]:
+    """User + system CPU seconds of every live process, summed by process group and by
+    command name (`postgres`, say), from one pass over /proc."""
+    by_group: dict[int, float] = {}
+    by_command: dict[str, float] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
+                text = stat.read()
         except OSError:
             continue
-        if int(fields[2]) == pgid:  # fields: state, ppid, pgrp, ..., utime (11), stime (12)
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+        command = text[text.find("(") + 1 : text.rfind(")")]
+        fields = text[text.rfind(")") + 2 :].split()  # state, ppid, pgrp, ..., utime (11), stime (12)
+        seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        by_group[int(fields[2])] = by_group.get(int(fields[2]), 0.0) + seconds
+        by_command[command] = by_command.get(command, 0.0) + seconds
+    return by_group, by_command

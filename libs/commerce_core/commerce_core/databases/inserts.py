@@ -95,7 +95,7 @@ def _django_must(database, instances: list[Model]) -> bool:
         signals.pre_save.has_listeners(model)
         or signals.post_save.has_listeners(model)
         or not database.features.can_return_rows_from_bulk_insert
-        or any(field.has_db_default() for field in fields)
+        or _has_database_defaults(model)
         or any(
             instance.pk is not None
             or any(hasattr(getattr(instance, field.attname), "resolve_expression") for field in fields)
@@ -135,3 +135,8 @@ def _insert_fields(model: type[models.Model]) -> tuple:
         for field in model._meta.local_concrete_fields
         if not field.primary_key and not getattr(field, "generated", False)
     )
+
+
+@functools.cache
+def _has_database_defaults(model: type[models.Model]) -> bool:
+    return any(field.has_db_default() for field in _insert_fields(model))
